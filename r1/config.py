@@ -1,0 +1,105 @@
+"""Stage configs: one pydantic model per stage, loaded from a YAML recipe plus `key=value` overrides.
+
+Each field is documented once, by the docstring under it (pydantic turns those into descriptions).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from r1.errors import R1Error
+
+
+class StageConfig(BaseModel):
+    """Fields every stage has."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_assignment=True)
+
+    output_dir: str
+    """Where the stage writes everything it produces (models, logs, samples)."""
+    seed: int = 0
+    """Seed for every random choice of the stage (data order, sampling, init)."""
+
+
+C = TypeVar("C", bound=StageConfig)
+
+
+def parse_overrides(pairs: list[str], source: str = "command line") -> dict[str, Any]:
+    """`["a.b=1", "name=x"]` -> `{"a": {"b": 1}, "name": "x"}`; values are parsed as YAML scalars."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise R1Error(f"{source}: override {pair!r} is not of the form key=value")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise R1Error(f"{path}: recipe file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise R1Error(f"{path}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise R1Error(f"{path}: a recipe must be a mapping of field: value")
+    return data
+
+
+def load_config(cls: type[C], path: str | Path | None = None, overrides: list[str] | None = None,
+                **defaults: Any) -> C:
+    """Build `cls` from `defaults`, then the recipe at `path`, then `key=value` overrides."""
+    data = dict(defaults)
+    source = str(path) if path else "command line"
+    if path:
+        data = _merge(data, read_yaml(path))
+    data = _merge(data, parse_overrides(overrides or []))
+    try:
+        return cls(**data)
+    except ValidationError as err:
+        raise R1Error(describe_validation_error(err, cls, source)) from None
+
+
+def describe_validation_error(err: ValidationError, cls: type[BaseModel], source: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "?"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        known = ", ".join(cls.model_fields)
+        return f"{source}: unknown key '{key}' for {cls.__name__} (known keys: {known})"
+    if kind == "missing":
+        return f"{source}: missing required key '{key}' for {cls.__name__}"
+    value = first.get("input")
+    return f"{source}: key '{key}' = {value!r}: {first['msg']}"
+
+
+def save_config(config: StageConfig, path: str | Path) -> None:
+    """Write the resolved config beside a stage's outputs, so a run records what it used."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(yaml.safe_dump(config.model_dump(), sort_keys=False))

@@ -1,0 +1,1 @@
+"""Evaluation: sampling k completions per problem and the metrics of the R1 paper."""

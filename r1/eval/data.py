@@ -1,0 +1,84 @@
+"""Where evaluation problems come from: shipped benchmarks, tiny-world tasks, a JSONL file, or `datasets`."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from r1.errors import R1Error
+
+# name -> (file inside r1/data/benchmarks, scoring task)
+BENCHMARKS = {
+    "gsm8k": ("gsm8k/test.jsonl", "gsm8k"),
+    "math500": ("math500_half/test.jsonl", "math"),  # half of MATH-500: the 250 even indices
+    "aime24": ("aime24/test.jsonl", "math"),
+    "mbpp": ("mbpp_sanitized/test.jsonl", "code"),
+}
+TASKS = ("math", "gsm8k", "code", "tiny")
+
+
+def read_jsonl(path: str | Path, field: str = "data") -> list[dict[str, Any]]:
+    p = Path(path)
+    if not p.is_file():
+        raise R1Error(f"{field}: {p} not found")
+    records = []
+    with p.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise R1Error(f"{p}:{line_no}: not valid JSON") from None
+            if not isinstance(record, dict):
+                raise R1Error(f"{p}:{line_no}: each line must be a JSON object")
+            records.append(record)
+    return records
+
+
+def benchmark_path(name: str) -> Path:
+    return Path(str(resources.files("r1") / "data" / "benchmarks" / BENCHMARKS[name][0]))
+
+
+def load_benchmark(name: str, n: int | None = None, seed: int = 0) -> tuple[list[dict], str]:
+    """Records and scoring task for a shipped benchmark or `tiny:<family>` (held-out split)."""
+    if name.startswith("tiny:"):
+        from r1.tasks import generate
+
+        return generate(name.split(":", 1)[1], "test", n or 200, seed=seed), "tiny"
+    if name not in BENCHMARKS:
+        known = ", ".join([*BENCHMARKS, "tiny:<family>"])
+        raise R1Error(f"benchmark: unknown benchmark {name!r} (known: {known})")
+    records = read_jsonl(benchmark_path(name), "benchmark")
+    return records[:n] if n else records, BENCHMARKS[name][1]
+
+
+def load_data(source: str, n: int | None = None) -> list[dict[str, Any]]:
+    """A JSONL file, a directory saved by `datasets.save_to_disk`, or `hf:NAME[:split]` (needs a hub)."""
+    if source.startswith("hf:"):
+        import datasets
+
+        name, _, split = source[3:].partition(":")
+        try:
+            records = [dict(r) for r in datasets.load_dataset(name, split=split or "test")]
+        except Exception as err:  # the hub is often unreachable; say so in one line
+            raise R1Error(f"data: cannot load {name!r} through datasets: {str(err).splitlines()[0]}") from None
+    elif Path(source).is_dir():
+        import datasets
+
+        try:
+            loaded = datasets.load_from_disk(source)
+        except FileNotFoundError:
+            raise R1Error(f"data: {source} is a directory but not one saved by datasets") from None
+        if isinstance(loaded, datasets.DatasetDict):
+            loaded = loaded["test"] if "test" in loaded else next(iter(loaded.values()))
+        records = [dict(r) for r in loaded]
+    else:
+        records = read_jsonl(source)
+    for i, record in enumerate(records):
+        record.setdefault("id", str(i))
+        if "problem" not in record:
+            raise R1Error(f"data: {source}: record {record['id']} has no 'problem' field")
+    return records[:n] if n else records

@@ -1,0 +1,135 @@
+"""`r1 eval`: sample k completions per problem and report pass@1, cons@k and pass@k.
+
+Samples are appended to `samples.jsonl` as they finish, so an interrupted eval resumes where it
+stopped. Defaults follow the DeepSeek-R1 paper: T=0.6, top-p 0.95, the boxed-answer instruction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from r1.config import StageConfig, save_config
+from r1.errors import R1Error
+from r1.eval.data import load_benchmark, load_data
+from r1.eval.scoring import score_completion
+from r1.progress import progress_bar
+from r1.prompts import BOXED_SUFFIX, Template, build_prompt
+from r1.rollout import HFEngine, SamplingParams, make_engine
+
+
+class EvalConfig(StageConfig):
+    model: str
+    """Local Hugging Face model directory to evaluate."""
+    benchmark: str | None = None
+    """gsm8k, math500 (half of MATH-500), aime24, mbpp, or tiny:<family>; or give `data`."""
+    data: str | None = None
+    """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
+    task: str | None = None
+    """How `data` is scored: math, gsm8k, code or tiny."""
+    n: int | None = None
+    """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
+    k: int = 16
+    """Samples per problem."""
+    temperature: float = 0.6
+    """Sampling temperature."""
+    top_p: float = 0.95
+    """Nucleus sampling threshold."""
+    max_new_tokens: int = 512
+    """Longest completion."""
+    template: Template = "chat"
+    """chat (the tokenizer's template), r1_zero (the paper's plain-text template) or plain."""
+    suffix: str = BOXED_SUFFIX
+    """Appended to each problem (the paper's instruction by default)."""
+    response_prefix: str = ""
+    """Forced start of every response, e.g. "<think>\\n"."""
+    stop: list[str] = ["</answer>"]
+    """Generation also ends after these strings."""
+    batch_size: int = 64
+    """Sequences per generate call (hf engine)."""
+    engine: Literal["hf", "vllm"] = "hf"
+    """Rollout engine: hf (Hugging Face generate, any machine) or vllm (needs the vllm extra)."""
+
+
+def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
+    if cfg.benchmark and cfg.data:
+        raise R1Error("give either benchmark or data, not both")
+    if cfg.benchmark:
+        return load_benchmark(cfg.benchmark, cfg.n, cfg.seed)
+    if not cfg.data:
+        raise R1Error("nothing to evaluate: give benchmark=NAME or data=FILE task=T")
+    if cfg.task not in ("math", "gsm8k", "code", "tiny"):
+        raise R1Error(f"task: with data, task must be one of math, gsm8k, code, tiny (got {cfg.task!r})")
+    return load_data(cfg.data, cfg.n), cfg.task
+
+
+def done_samples(path: Path) -> dict[tuple[str, int], dict]:
+    """Samples already written by an earlier, interrupted run (a torn last line is ignored)."""
+    done: dict[tuple[str, int], dict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[(str(row["id"]), row["sample"])] = row
+    return done
+
+
+def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
+    """Generate (or resume) samples, then write summary.json and summary.md; returns the summary."""
+    from r1.eval.report import summarize, write_summary
+    from r1.models.load import load_model, load_tokenizer
+
+    records, task = load_records(cfg)
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "eval_config.yaml")
+    samples_path = out / "samples.jsonl"
+    done = done_samples(samples_path)
+    if any((str(r["id"]), j) not in done for r in records for j in range(cfg.k)):
+        tokenizer = tokenizer or load_tokenizer(cfg.model)
+        if model is not None or cfg.engine == "hf":
+            engine = HFEngine(model or load_model(cfg.model), tokenizer, cfg.batch_size)
+        else:
+            engine = make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed)
+        _generate(cfg, task, records, done, samples_path, engine, tokenizer)
+    rows = [done[(str(r["id"]), j)] for r in records for j in range(cfg.k)]
+    summary = summarize(records, rows, task, cfg.k)
+    write_summary(out, summary, f"{cfg.benchmark or cfg.data} · {cfg.model}")
+    return summary
+
+
+def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None:
+    """Fixed chunks of problems, a seed per chunk: a resumed run redraws exactly the same samples."""
+    per_call = max(1, cfg.batch_size // cfg.k)  # problems per generate call
+    params = SamplingParams(n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
+                            max_new_tokens=cfg.max_new_tokens, stop=cfg.stop, seed=cfg.seed)
+    tokens, started = 0, time.time()
+    with samples_path.open("a", encoding="utf-8") as f, progress_bar() as bar:
+        job = bar.add_task("eval", total=len(records), status="")
+        for start in range(0, len(records), per_call):
+            chunk = records[start : start + per_call]
+            if all((str(r["id"]), j) in done for r in chunk for j in range(cfg.k)):
+                bar.update(job, advance=len(chunk))
+                continue
+            prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
+                       for r in chunk]
+            params.seed = cfg.seed + start  # resuming regenerates the same samples
+            for record, rollouts in zip(chunk, engine.generate(prompts, params)):
+                for rollout in rollouts:
+                    key = (str(record["id"]), rollout.sample_index)
+                    if key in done:
+                        continue
+                    answer, correct = score_completion(task, record, rollout.text)
+                    row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,
+                           "answer": answer, "correct": correct, "tokens": len(rollout.token_ids),
+                           "finished": rollout.finished}
+                    done[key] = row
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    tokens += len(rollout.token_ids)
+            f.flush()
+            rate = tokens / max(1e-9, time.time() - started)
+            bar.update(job, advance=len(chunk), status=f"{rate:,.0f} tok/s")

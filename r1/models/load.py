@@ -1,0 +1,43 @@
+"""Load any local Hugging Face checkpoint (the tiny model or a real one) with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from r1.errors import R1Error
+
+
+def check_model_dir(path: str | Path, field: str = "model") -> Path:
+    """A local directory with a `config.json`, or a one-line error naming the field and path."""
+    p = Path(path)
+    if not p.exists():
+        raise R1Error(f"{field}: {p} does not exist (expected a local Hugging Face model directory; "
+                      "build the tiny one with `r1 pretrain`)")
+    if not (p / "config.json").is_file():
+        raise R1Error(f"{field}: {p} has no config.json, so it is not a Hugging Face model directory")
+    return p
+
+
+def load_tokenizer(path: str | Path, field: str = "model") -> PreTrainedTokenizerBase:
+    p = check_model_dir(path, field)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(p, local_files_only=True)
+    except (OSError, ValueError) as err:
+        raise R1Error(f"{field}: cannot load a tokenizer from {p}: {str(err).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:  # many base checkpoints ship none; generation needs one
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def load_model(path: str | Path, field: str = "model", dtype: torch.dtype = torch.float32,
+               device: str | torch.device = "cpu") -> PreTrainedModel:
+    p = check_model_dir(path, field)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(p, dtype=dtype, local_files_only=True)
+    except (OSError, ValueError, KeyError) as err:
+        raise R1Error(f"{field}: cannot load a causal LM from {p}: {str(err).splitlines()[0]}") from None
+    return model.to(device)

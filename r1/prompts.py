@@ -1,0 +1,40 @@
+"""Turning a problem into the text a model continues: chat template, the R1-Zero template, or plain."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from transformers import PreTrainedTokenizerBase
+
+from r1.errors import R1Error
+
+Template = Literal["chat", "r1_zero", "plain"]
+
+# The R1-Zero template of the DeepSeek-R1 paper (Table 1), for base models without a chat template.
+R1_ZERO = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user "
+    "with the answer. The reasoning process and answer are enclosed within <think> </think> and "
+    "<answer> </answer> tags, respectively, i.e., <think> reasoning process here </think> "
+    "<answer> answer here </answer>. User: {prompt}. Assistant:"
+)
+# The paper's evaluation instruction for math benchmarks.
+BOXED_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+def build_prompt(tokenizer: PreTrainedTokenizerBase, problem: str, template: Template = "chat",
+                 suffix: str = "", response_prefix: str = "") -> str:
+    """The prompt text for one problem; `response_prefix` (e.g. "<think>\\n") forces how the reply starts."""
+    user = f"{problem}\n{suffix}" if suffix else problem
+    if template == "chat":
+        if not tokenizer.chat_template:
+            raise R1Error("template: 'chat' needs a tokenizer with a chat template; use r1_zero or plain")
+        text = tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
+                                             add_generation_prompt=True)
+    elif template == "r1_zero":
+        text = R1_ZERO.format(prompt=user)
+    elif template == "plain":
+        text = user
+    else:
+        raise R1Error(f"template: unknown template {template!r} (known: chat, r1_zero, plain)")
+    return text + response_prefix
