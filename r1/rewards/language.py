@@ -1,0 +1,78 @@
+"""Language consistency (DeepSeek-R1, section 2.3.2): the share of reasoning words in the target language.
+
+Script-based, by design: each CJK character counts as one Chinese word, each run of two or more Latin
+letters as one English word, any other run of letters (Cyrillic, kana, Hangul, …) as one word of
+another language; digits, symbols, punctuation, LaTeX commands and single Latin letters (math
+variables such as the `x` in `15x=60`) are not words. This is exact for English against Chinese, costs
+microseconds, and needs no model.
+
+A language-ID library was considered and not used: langdetect and langid guess one language per text
+and are unreliable on steps as short as `7+5=12 carry 1`; lingua-language-detector handles short and
+mixed text but is a large extra dependency for what, between these two scripts, the script decides.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal, Sequence
+
+from r1.rewards.extract import think_text
+from r1.rewards.registry import completion_texts, register, register_reward
+
+Language = Literal["en", "zh"]
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LATIN = "A-Za-z\u00c0-\u024f"
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_WORD = re.compile(rf"(?P<zh>[{_HAN}])|(?P<en>[{_LATIN}]+)|(?P<other>[^\W\d_{_HAN}{_LATIN}]+)")
+
+
+def count_words(text: str) -> dict[str, int]:
+    r"""Words per script: `zh` (one per CJK character), `en` (Latin runs of 2+ letters), `other`.
+
+    >>> count_words("7+5=12 carry 1")
+    {'en': 1, 'zh': 0, 'other': 0}
+    >>> count_words("7加5得12进1")
+    {'en': 0, 'zh': 3, 'other': 0}
+    >>> count_words(r"15x=60, so \frac{60}{15} = 4 и всё")
+    {'en': 1, 'zh': 0, 'other': 2}
+    """
+    counts = {"en": 0, "zh": 0, "other": 0}
+    for match in _WORD.finditer(_LATEX_COMMAND.sub(" ", text)):
+        kind = match.lastgroup
+        if kind == "en" and len(match.group()) < 2:
+            continue  # a lone letter is a variable, not a word
+        counts[kind] += 1
+    return counts
+
+
+def language_share(text: str, target: Language = "en") -> float:
+    """Share of the words of `text` that are in `target`; 1.0 when there are no words at all.
+
+    >>> language_share("7+5=12 carry 1\\n7加5得12进1", "en")
+    0.25
+    >>> language_share("12+30=42", "zh")
+    1.0
+    """
+    counts = count_words(text)
+    total = sum(counts.values())
+    return 1.0 if total == 0 else counts[target] / total
+
+
+@register("language_consistency")
+def language_consistency(completions: Sequence[Any], target: Language = "en",
+                         language: Sequence[str] | None = None, **kwargs: Any) -> list[float]:
+    """Share of the reasoning's words (inside <think>…</think>) in the target language.
+
+    target: the language asked for; a record's own `language` field ("en"/"zh"), if any, wins.
+
+    >>> language_consistency(["<think>12+30=42 carry 0</think><answer>42</answer>", "<think>进1</think>"])
+    [1.0, 0.0]
+    """
+    texts = completion_texts(completions)
+    targets = language if isinstance(language, (list, tuple)) and len(language) == len(texts) \
+        else [target] * len(texts)
+    return [language_share(think_text(text), lang or target) for text, lang in zip(texts, targets)]
+
+
+register_reward("language_consistency_zh", language_consistency, target="zh")

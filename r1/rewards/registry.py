@@ -1,0 +1,191 @@
+"""Rewards by name. A reward is a plain function `(completions, **record_fields) -> list[float]`.
+
+The signature is TRL's: `completions` is a list of strings or of chat messages (the last message's
+content is scored), and every record field arrives as a keyword list aligned with `completions`
+(`answer=[...]`, `task=[...]`); a reward takes what it needs and ignores the rest through `**kwargs`.
+So a TRL reward plugs into r1 unchanged, and r1's rewards plug into TRL's GRPOTrainer.
+
+A reward's own settings travel with its registry entry, not with a global config:
+
+    @register("format_r1_zero")
+    def format_r1_zero(completions, prefilled=False, **kwargs): ...
+    register_reward("format_r1_zero_prefilled", format_r1_zero, prefilled=True)
+
+A model-based reward (helpfulness, harmlessness) is registered the same way; only its body differs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import math
+from typing import Any, Callable, Sequence
+
+from r1.errors import R1Error
+
+logger = logging.getLogger(__name__)
+
+RewardFn = Callable[..., list[float]]
+REWARDS: dict[str, RewardFn] = {}
+_BUILTINS = ("r1.rewards.math", "r1.rewards.format", "r1.rewards.language", "r1.rewards.tiny",
+             "r1.rewards.combine")
+
+
+def register_reward(name: str, fn: RewardFn, **settings: Any) -> RewardFn:
+    """Register `fn` under `name`, with `settings` bound as default keyword arguments.
+
+    A name can be registered once; a second registration is a bug (two rewards would share a name).
+    """
+    if name in REWARDS:
+        raise R1Error(f"reward {name!r} is already registered")
+    entry = fn
+    if settings:
+        entry = functools.update_wrapper(functools.partial(fn, **settings), fn)
+        entry.__name__ = name  # TRL logs a reward under its __name__; a variant gets its own
+    REWARDS[name] = entry
+    return entry
+
+
+def register(name: str, **settings: Any) -> Callable[[RewardFn], RewardFn]:
+    """Decorator form of `register_reward`; returns the function unchanged.
+
+    >>> @register("doc_length")
+    ... def doc_length(completions, **kwargs):
+    ...     return [float(len(text)) for text in completion_texts(completions)]
+    >>> get_reward("doc_length")(["ab", [{"role": "assistant", "content": "abc"}]])
+    [2.0, 3.0]
+    >>> _ = REWARDS.pop("doc_length")
+    """
+
+    def decorate(fn: RewardFn) -> RewardFn:
+        register_reward(name, fn, **settings)
+        return fn
+
+    return decorate
+
+
+def _load_builtins() -> None:
+    for module in _BUILTINS:
+        importlib.import_module(module)
+    if "code_accuracy" not in REWARDS:  # owned by r1.rewards.code; registered here if it does not
+        try:
+            code = importlib.import_module("r1.rewards.code")
+        except ModuleNotFoundError as err:
+            if err.name != "r1.rewards.code":
+                logger.warning("code_accuracy unavailable: cannot import r1.rewards.code (%s)", err)
+            return
+        except Exception as err:  # noqa: BLE001 - a broken code reward must not take the others down
+            logger.warning("code_accuracy unavailable: cannot import r1.rewards.code (%s)", err)
+            return
+        if "code_accuracy" not in REWARDS and hasattr(code, "code_accuracy"):
+            register_reward("code_accuracy", code.code_accuracy)
+
+
+def list_rewards() -> list[str]:
+    """Every registered reward name, built-ins included."""
+    _load_builtins()
+    return sorted(REWARDS)
+
+
+def load_reward(spec: str) -> RewardFn:
+    """A user's reward from `"package.module:function"`; a one-line R1Error when it is not there."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise R1Error(f"reward {spec!r}: expected 'module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise R1Error(f"reward {spec!r}: cannot import module {module_name!r} ({err})") from None
+    fn = getattr(module, attr, None)
+    if fn is None:
+        raise R1Error(f"reward {spec!r}: module {module_name!r} has no attribute {attr!r}")
+    if not callable(fn):
+        raise R1Error(f"reward {spec!r}: {attr!r} is not callable")
+    return fn
+
+
+def get_reward(name: str) -> RewardFn:
+    """A registered reward by name, or a user's reward by `"module:function"`."""
+    if ":" in name:
+        return load_reward(name)
+    if name not in REWARDS:
+        _load_builtins()
+    if name not in REWARDS:
+        raise R1Error(f"unknown reward {name!r} (known: {', '.join(sorted(REWARDS))}; "
+                      f"or give 'module:function')")
+    return REWARDS[name]
+
+
+def completion_texts(completions: Sequence[Any]) -> list[str]:
+    """Plain strings from TRL completions: strings stay, a chat turn list gives its last content.
+
+    >>> completion_texts(["a", [{"role": "assistant", "content": "b"}]])
+    ['a', 'b']
+    """
+    out = []
+    for completion in completions:
+        if isinstance(completion, str):
+            out.append(completion)
+        elif isinstance(completion, dict):
+            out.append(str(completion.get("content", "")))
+        elif completion:
+            out.append(str(completion[-1].get("content", "")))
+        else:
+            out.append("")
+    return out
+
+
+def record_fields(n: int, kwargs: dict[str, Any]) -> dict[str, list]:
+    """The keyword arguments that are per-completion lists (TRL also passes e.g. `trainer_state`)."""
+    return {k: v for k, v in kwargs.items() if isinstance(v, (list, tuple)) and len(v) == n}
+
+
+def records_from_kwargs(n: int, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rebuild one record dict per completion from the aligned keyword lists.
+
+    >>> records_from_kwargs(2, {"answer": ["1", "2"], "task": ["linear"] * 2, "trainer_state": None})
+    [{'answer': '1', 'task': 'linear'}, {'answer': '2', 'task': 'linear'}]
+    """
+    fields = record_fields(n, kwargs)
+    return [{k: v[i] for k, v in fields.items()} for i in range(n)]
+
+
+def subset_kwargs(kwargs: dict[str, Any], index: Sequence[int], n: int) -> dict[str, Any]:
+    """The keyword arguments for the completions at `index`: aligned lists are sliced, others kept."""
+    return {k: [v[i] for i in index] if isinstance(v, (list, tuple)) and len(v) == n else v
+            for k, v in kwargs.items()}
+
+
+def _as_scores(values: Any, n: int) -> list[float]:
+    if values is None or len(values) != n:
+        got = "None" if values is None else f"{len(values)} scores"
+        raise ValueError(f"returned {got} for {n} completions")
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def safe_call(fn: RewardFn, completions: Sequence[Any], name: str | None = None,
+              **kwargs: Any) -> list[float]:
+    """Call a reward; if it raises, log the record ids and score 0 instead: a reward never stops training.
+
+    A batch that fails is retried one completion at a time, so only the failing items score 0.
+    A `None` score (TRL's "not applicable") becomes NaN.
+
+    >>> def broken(completions, **kwargs):
+    ...     return [1.0 / len(text) for text in completions]
+    >>> safe_call(broken, ["ab", ""], id=["a", "b"])
+    [0.5, 0.0]
+    """
+    n = len(completions)
+    label = name or getattr(fn, "__name__", repr(fn))
+    try:
+        return _as_scores(fn(completions, **kwargs), n)
+    except Exception as err:  # noqa: BLE001 - any failure of any reward must not stop training
+        if n <= 1:
+            ids = kwargs.get("id")
+            record_id = ids[0] if isinstance(ids, (list, tuple)) and ids else ids
+            logger.warning("reward %s failed on record %s: %s: %s", label, record_id or "?",
+                           type(err).__name__, err)
+            return [0.0] * n
+    return [safe_call(fn, completions[i : i + 1], name, **subset_kwargs(kwargs, [i], n))[0]
+            for i in range(n)]
