@@ -96,6 +96,36 @@ def evaluate(
     _run(go)
 
 
+@app.command()
+def score(
+    data: Annotated[str, typer.Option(help="Problems: JSONL (id, problem, answer or test_list) or datasets dir.")],
+    completions: Annotated[str, typer.Option(help="JSONL lines {id, completion}; repeated ids are k samples.")],
+    task: Annotated[str, typer.Option(help="math, gsm8k, code or tiny.")],
+    out: Annotated[Optional[Path], typer.Option(help="Also write the summary JSON here.")] = None,
+) -> None:
+    """Score completions: prints a summary, then as its last line one JSON object with pass@1, cons@k, pass@k."""
+    import json
+
+    from r1.eval.report import markdown_table, summary_rows
+    from r1.eval.score import score_files
+
+    def go():
+        summary = score_files(data, completions, task)
+        k = summary["k"]
+        typer.echo(markdown_table(summary_rows(summary), k))
+        if summary["missing_samples"]:
+            typer.echo(f"{summary['missing_samples']} missing samples counted as wrong "
+                       f"({summary['problems_without_completion']} problems had no completion)")
+        line = {"n": summary["n"], "k": k, "pass@1": summary["pass@1"], "cons@k": summary[f"cons@{k}"],
+                "pass@k": summary[f"pass@{k}"], "missing_samples": summary["missing_samples"]}
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(summary, indent=2))
+        typer.echo(json.dumps(line))
+
+    _run(go)
+
+
 @tasks_app.command("export")
 def tasks_export(
     family: Annotated[str, typer.Option(help="Task family name, or 'all'.")],

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from math import comb
 from pathlib import Path
 from typing import Any
 
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k of Chen et al. (2021): 1 - C(n-c, k) / C(n, k), for n samples of which c are right."""
-    if n - c < k:
-        return 1.0
-    return 1.0 - comb(n - c, k) / comb(n, k)
+from r1.eval.metrics import cons_at_k, pass_at_k
 
 
 def summarize(records: list[dict], rows: list[dict], task: str, k: int) -> dict[str, Any]:
@@ -24,22 +18,26 @@ def summarize(records: list[dict], rows: list[dict], task: str, k: int) -> dict[
     groups: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         groups[record.get("task", task) if task == "tiny" else task].append(record)
-    summary = _metrics(records, by_id, k)
+    summary = _metrics(records, by_id, k, task)
     summary["task"] = task
     if len(groups) > 1 or task == "tiny":
-        summary["by_family"] = {name: _metrics(recs, by_id, k) for name, recs in sorted(groups.items())}
+        summary["by_family"] = {name: _metrics(recs, by_id, k, task) for name, recs in sorted(groups.items())}
     return summary
 
 
-def _metrics(records: list[dict], by_id: dict[str, list[dict]], k: int) -> dict[str, Any]:
+def _metrics(records: list[dict], by_id: dict[str, list[dict]], k: int, task: str) -> dict[str, Any]:
+    """pass@1 = mean correctness over all samples; cons@k = majority vote (None for code)."""
     samples = [row for r in records for row in by_id[str(r["id"])]]
     n = len(records)
-    correct = [sum(bool(s["correct"]) for s in by_id[str(r["id"])]) for r in records]
+    groups = [by_id[str(r["id"])] for r in records]
+    cons = None if task == "code" else sum(
+        cons_at_k([s["answer"] for s in g], [bool(s["correct"]) for s in g]) for g in groups) / max(1, n)
     return {
         "n": n,
         "k": k,
         "pass@1": sum(bool(s["correct"]) for s in samples) / max(1, len(samples)),
-        f"pass@{k}": sum(pass_at_k(len(by_id[str(r["id"])]), c, k) for r, c in zip(records, correct)) / max(1, n),
+        f"cons@{k}": cons,
+        f"pass@{k}": sum(pass_at_k(len(g), sum(bool(s["correct"]) for s in g), k) for g in groups) / max(1, n),
         "mean_tokens": sum(s["tokens"] for s in samples) / max(1, len(samples)),
         "truncated": sum(not s.get("finished", True) for s in samples) / max(1, len(samples)),
     }
@@ -47,10 +45,14 @@ def _metrics(records: list[dict], by_id: dict[str, list[dict]], k: int) -> dict[
 
 def markdown_table(rows: dict[str, dict[str, Any]], k: int) -> str:
     """One row per named set of metrics."""
-    head = f"| set | problems | pass@1 | pass@{k} | mean tokens |\n|---|---|---|---|---|\n"
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{100 * value:.1f}%"
+
+    head = f"| set | problems | pass@1 | cons@{k} | pass@{k} | mean tokens |\n|---|---|---|---|---|---|\n"
     return head + "".join(
-        f"| {name} | {m['n']} | {100 * m['pass@1']:.1f}% | {100 * m[f'pass@{k}']:.1f}% | {m['mean_tokens']:.1f} |\n"
-        for name, m in rows.items())
+        f"| {name} | {m['n']} | {pct(m['pass@1'])} | {pct(m[f'cons@{k}'])} | {pct(m[f'pass@{k}'])} "
+        f"| {m['mean_tokens']:.1f} |\n" for name, m in rows.items())
 
 
 def summary_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:

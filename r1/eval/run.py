@@ -14,7 +14,7 @@ from typing import Any, Literal
 from r1.config import StageConfig, save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark, load_data
-from r1.eval.scoring import score_completion
+from r1.eval.scoring import score_batch
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
@@ -78,6 +78,19 @@ def done_samples(path: Path) -> dict[tuple[str, int], dict]:
     return done
 
 
+def _repair_torn_tail(path: Path) -> None:
+    """A kill mid-write leaves half a last line: drop it (that sample is redrawn), so appends start clean."""
+    data = path.read_bytes() if path.is_file() else b""
+    if not data or data.endswith(b"\n"):
+        return
+    head, newline, last = data.rpartition(b"\n")
+    try:
+        json.loads(last)
+        path.write_bytes(data + b"\n")  # a whole row, only its newline missing
+    except ValueError:
+        path.write_bytes(head + newline)
+
+
 def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     """Generate (or resume) samples, then write summary.json and summary.md; returns the summary."""
     from r1.eval.report import summarize, write_summary
@@ -87,7 +100,10 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "eval_config.yaml")
+    with (out / "problems.jsonl").open("w", encoding="utf-8") as f:  # so `r1 score` can re-score samples
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     samples_path = out / "samples.jsonl"
+    _repair_torn_tail(samples_path)
     done = done_samples(samples_path)
     if any((str(r["id"]), j) not in done for r in records for j in range(cfg.k)):
         tokenizer = tokenizer or load_tokenizer(cfg.model)
@@ -118,18 +134,16 @@ def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None
             prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
                        for r in chunk]
             params.seed = cfg.seed + start  # resuming regenerates the same samples
-            for record, rollouts in zip(chunk, engine.generate(prompts, params)):
-                for rollout in rollouts:
-                    key = (str(record["id"]), rollout.sample_index)
-                    if key in done:
-                        continue
-                    answer, correct = score_completion(task, record, rollout.text)
-                    row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,
-                           "answer": answer, "correct": correct, "tokens": len(rollout.token_ids),
-                           "finished": rollout.finished}
-                    done[key] = row
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    tokens += len(rollout.token_ids)
+            pairs = [(record, rollout) for record, rollouts in zip(chunk, engine.generate(prompts, params))
+                     for rollout in rollouts if (str(record["id"]), rollout.sample_index) not in done]
+            verdicts = score_batch(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
+            for (record, rollout), (answer, correct) in zip(pairs, verdicts):
+                row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,
+                       "answer": answer, "correct": correct, "tokens": len(rollout.token_ids),
+                       "finished": rollout.finished}
+                done[(str(record["id"]), rollout.sample_index)] = row
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                tokens += len(rollout.token_ids)
             f.flush()
             rate = tokens / max(1e-9, time.time() - started)
             bar.update(job, advance=len(chunk), status=f"{rate:,.0f} tok/s")

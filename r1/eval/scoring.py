@@ -1,17 +1,35 @@
-"""Score one completion against one record. The same code serves rollouts, `r1 eval` and `r1 score`."""
+"""Score completions against records. The same rewards serve GRPO rollouts, `r1 eval` and `r1 score`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from r1.rewards.extract import extract_answer
+from r1.rewards.combine import task_accuracy
+from r1.rewards.extract import extract_answer, normalize_number
+
+TASKS = ("math", "gsm8k", "code", "tiny")
+
+
+def extracted(task: str, completion: str) -> str | None:
+    """The answer a majority vote compares (None for code: programs are not voted on)."""
+    if task == "code":
+        return None
+    if task == "gsm8k":
+        return normalize_number(extract_answer(completion, "last_number"))
+    return extract_answer(completion)
+
+
+def score_batch(task: str, records: list[dict[str, Any]], completions: list[str]
+                ) -> list[tuple[str | None, bool]]:
+    """(extracted answer, correct) per (record, completion) pair, scored by the task's accuracy reward."""
+    fields: dict[str, list] = {}
+    for key in {key for record in records for key in record}:
+        fields[key] = [record.get(key) for record in records]
+    if task != "tiny":  # tiny records carry their family in `task`; benchmarks are scored by `task`
+        fields["task"] = [task] * len(records)
+    scores = task_accuracy(completions, **fields)
+    return [(extracted(task, c), score == 1.0) for c, score in zip(completions, scores)]
 
 
 def score_completion(task: str, record: dict[str, Any], completion: str) -> tuple[str | None, bool]:
-    """(extracted answer, correct) for a completion of `record` under scoring task `task`."""
-    if task == "tiny":
-        from r1.tasks import verify
-
-        answer = extract_answer(completion)
-        return answer, verify(record, answer)
-    raise NotImplementedError(task)
+    return score_batch(task, [record], [completion])[0]

@@ -121,9 +121,8 @@ def pretrain(cfg: PretrainConfig) -> Path:
     console.print(f"pretrain: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}, "
                   f"{cfg.max_steps} steps of {cfg.batch_size}x{cfg.block_size} tokens, {dtype}"
                   + (f", resuming at step {start}" if start else ""))
-    log = (out / "pretrain_log.jsonl").open("a")
     model.train()
-    with progress_bar() as bar:
+    with (out / "pretrain_log.jsonl").open("a") as log, progress_bar() as bar:
         task = bar.add_task("pretrain", total=cfg.max_steps, completed=start, status="")
         for step in range(start, cfg.max_steps):
             tick = time.time()
