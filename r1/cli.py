@@ -58,7 +58,7 @@ def demo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
 
 @app.command()
 def pretrain(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Pretrain the tiny base model (tokenizer + Qwen2 decoder) on the task corpus; resumes if stopped."""
+    """Pretrain the tiny base model (tokenizer + Llama decoder) on the task corpus; resumes if stopped."""
     from r1.models.pretrain import PretrainConfig, pretrain as run
 
     _run(lambda: run(_load(PretrainConfig, config, overrides)))

@@ -43,6 +43,9 @@ def parse_overrides(pairs: list[str], source: str = "command line") -> dict[str,
         parts = key.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise R1Error(f"{source}: override {pair!r} sets a field inside {part!r}, which an earlier "
+                              "override set to a plain value")
         node[parts[-1]] = value
     return out
 
@@ -76,14 +79,29 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: list[st
                 **defaults: Any) -> C:
     """Build `cls` from `defaults`, then the recipe at `path`, then `key=value` overrides."""
     data = dict(defaults)
-    source = str(path) if path else "command line"
     if path:
         data = _merge(data, read_yaml(path))
-    data = _merge(data, parse_overrides(overrides or []))
+    extra = parse_overrides(overrides or [])
+    data = _merge(data, extra)
     try:
         return cls(**data)
     except ValidationError as err:
+        loc = err.errors()[0]["loc"]
+        from_cli = bool(loc) and _overridden(loc, extra)
+        source = str(path) if path and not from_cli else "command line"
         raise R1Error(describe_validation_error(err, cls, source)) from None
+
+
+def _overridden(loc: tuple, overrides: dict) -> bool:
+    """Whether the field at `loc` got its value from a command-line override (so blame that, not the file)."""
+    node: Any = overrides
+    for part in loc:
+        if not isinstance(node, dict):
+            return True
+        if part not in node:
+            return False
+        node = node[part]
+    return True
 
 
 def describe_validation_error(err: ValidationError, cls: type[BaseModel], source: str) -> str:

@@ -1,4 +1,4 @@
-"""Pretrain the tiny base model: a character-level tokenizer and a small Qwen2 decoder, from scratch.
+"""Pretrain the tiny base model: a character-level tokenizer and a small Llama decoder, from scratch.
 
     r1 pretrain -c recipes/tiny/pretrain.yaml [output_dir=DIR] [max_steps=N]
 
@@ -18,7 +18,7 @@ from typing import Literal
 
 import torch
 from pydantic import Field
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from r1.config import StageConfig, save_config
 from r1.models.corpus import CorpusMix, sample_documents
@@ -71,14 +71,16 @@ class PretrainConfig(StageConfig):
     """Write a log line every this many steps."""
 
 
-def build_model(cfg: PretrainConfig, vocab_size: int, pad_id: int, eos_id: int) -> Qwen2ForCausalLM:
-    config = Qwen2Config(
+def build_model(cfg: PretrainConfig, vocab_size: int, pad_id: int, eos_id: int) -> LlamaForCausalLM:
+    # Llama, not Qwen2: transformers maps model_type qwen2 to Qwen2Tokenizer, which would rebuild our
+    # character-level tokenizer as byte-level and lose spaces and Chinese when AutoTokenizer loads it.
+    config = LlamaConfig(
         vocab_size=vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
         num_hidden_layers=cfg.num_layers, num_attention_heads=cfg.num_heads,
         num_key_value_heads=cfg.num_heads, max_position_embeddings=2 * cfg.block_size,
         tie_word_embeddings=True, pad_token_id=pad_id, eos_token_id=eos_id, bos_token_id=None,
     )
-    return Qwen2ForCausalLM(config)
+    return LlamaForCausalLM(config)
 
 
 def packed_batch(cfg: PretrainConfig, mix: CorpusMix, tokenizer, step: int) -> torch.Tensor:
@@ -110,7 +112,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
     tokenizer = _tokenizer(cfg, mix, out)
     ckpt = out / "checkpoint"
     if (ckpt / "trainer_state.pt").is_file():
-        model = Qwen2ForCausalLM.from_pretrained(ckpt)
+        model = AutoModelForCausalLM.from_pretrained(ckpt)
     else:
         model = build_model(cfg, len(tokenizer), tokenizer.pad_token_id, tokenizer.eos_token_id)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
@@ -158,10 +160,8 @@ def is_pretrained(path: str | Path) -> bool:
 
 def _tokenizer(cfg: PretrainConfig, mix: CorpusMix, out: Path):
     """Train the tokenizer once per output_dir; a resumed run must reuse the same vocabulary."""
-    from r1.models.load import load_tokenizer
-
-    if (out / "tokenizer.json").is_file():
-        return load_tokenizer(out)
+    if (out / "tokenizer.json").is_file():  # the model's config.json is written only at the end
+        return PreTrainedTokenizerFast.from_pretrained(out)
     sample = sample_documents(mix, 20_000, f"{cfg.seed}/tokenizer")
     tokenizer = train_char_tokenizer(sample, extra_chars=string.printable)
     tokenizer.save_pretrained(out)

@@ -55,8 +55,12 @@ class Countdown(TaskFamily):
         return value == record["target"] and Counter(used) == Counter(record["numbers"])
 
     def wrong_answer(self, problem: Problem, rng: random.Random) -> str:
-        numbers = problem.fields["numbers"]
-        return _combine(rng, [(n, str(n)) for n in numbers])[2]
+        numbers, target = problem.fields["numbers"], problem.fields["target"]
+        for _ in range(20):  # a random combination reaches the target by chance ~8% of the time
+            _, value, expr = _combine(rng, [(n, str(n)) for n in numbers])
+            if value != target:
+                return expr
+        return f"({expr})+1"
 
     def reasoning(self, problem: Problem, rng: random.Random) -> list[Step]:
         """Shows a failed attempt or two before the one that works, as a search would."""

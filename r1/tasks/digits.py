@@ -10,7 +10,10 @@ def _digits(n: int) -> list[int]:
 
 
 def add_steps(a: int, b: int) -> list[Step]:
-    """Steps of a+b for a, b >= 0, one column at a time, ending with the result."""
+    """Steps of a+b for b >= 0, one column at a time, ending with the result (a < 0: as b-(-a))."""
+    if a < 0:
+        head = Step(f"{a}+{b}={b}-{-a}", f"{a}加{b}得{b}减{-a}")
+        return [head, *sub_steps(b, -a)[:-1], Step(f"{a}+{b}={a + b}", f"{a}加{b}得{a + b}")]
     da, db = _digits(a), _digits(b)
     steps, carry = [], 0
     for i in range(max(len(da), len(db))):
@@ -28,7 +31,10 @@ def add_steps(a: int, b: int) -> list[Step]:
 
 
 def sub_steps(a: int, b: int) -> list[Step]:
-    """Steps of a-b for a, b >= 0 (a negative result is worked out as -(b-a))."""
+    """Steps of a-b for b >= 0 (a negative result is worked out as -(b-a); a < 0 as -(-a+b))."""
+    if a < 0:
+        head = Step(f"{a}-{b}=-({-a}+{b})", f"{a}减{b}得负({-a}加{b})")
+        return [head, *add_steps(-a, b)[:-1], Step(f"{a}-{b}={a - b}", f"{a}减{b}得{a - b}")]
     if a < b:
         head = Step(f"{a}<{b}, so {a}-{b}=-({b}-{a})", f"{a}小于{b}，所以{a}减{b}得负({b}减{a})")
         inner = sub_steps(b, a)[:-1]

@@ -1,0 +1,194 @@
+"""`run_eval` end to end on the session's tiny model, with resume; and on a scripted engine for the metrics."""
+
+import json
+import re
+import shutil
+
+import pytest
+
+import r1.eval.run as run_module
+from r1.errors import R1Error
+from r1.eval.metrics import pass_at_k
+from r1.eval.run import EvalConfig, load_records, run_eval
+from r1.models.corpus import render_chat
+from r1.prompts import BOXED_SUFFIX
+from r1.rewards.extract import extract_answer
+from r1.rollout import HFEngine, Rollout
+from r1.tasks import generate, verify
+from r1.tasks.expr import evaluate
+
+FIELDS = {"id", "sample", "completion", "answer", "correct", "tokens", "finished"}
+N, K = 5, 3
+
+
+def config(out, model_dir, **extra):
+    # batch_size 6 // k 3 = 2 problems per generate call: chunks [0, 1], [2, 3], [4].
+    base = dict(model=str(model_dir), benchmark="tiny:arithmetic", n=N, k=K, temperature=1.0, top_p=1.0,
+                max_new_tokens=24, suffix="", batch_size=6, output_dir=str(out), seed=3)
+    return EvalConfig(**{**base, **extra})
+
+
+def read_rows(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def keyed(rows):
+    return {(str(r["id"]), r["sample"]): r for r in rows}
+
+
+@pytest.fixture
+def count_generate(monkeypatch):
+    """Record the prompts of every HFEngine.generate call."""
+    calls = []
+    original = HFEngine.generate
+
+    def counting(self, prompts, params):
+        calls.append(list(prompts))
+        return original(self, prompts, params)
+
+    monkeypatch.setattr(HFEngine, "generate", counting)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval-whole")
+    summary = run_eval(config(out, tiny_model_dir))  # loads the model from its directory
+    return out, summary
+
+
+def test_samples_file(uninterrupted, tiny_tokenizer):
+    out, _ = uninterrupted
+    rows = read_rows(out / "samples.jsonl")
+    records = generate("arithmetic", "test", N, seed=3)
+    assert len(rows) == N * K
+    assert sorted(keyed(rows)) == sorted((r["id"], j) for r in records for j in range(K))
+    by_id = {r["id"]: r for r in records}
+    for row in rows:
+        assert set(row) == FIELDS
+        record = by_id[row["id"]]
+        assert row["answer"] == extract_answer(row["completion"])
+        assert row["correct"] == verify(record, row["answer"])
+        assert row["tokens"] == len(tiny_tokenizer.encode(row["completion"], add_special_tokens=False))
+        assert 0 < row["tokens"] <= 24
+        assert isinstance(row["finished"], bool)
+        assert row["finished"] == (row["completion"].endswith("</answer>") or row["tokens"] < 24)
+    assert len({row["completion"] for row in rows}) > N  # k samples, not k copies
+    assert (out / "eval_config.yaml").is_file() and (out / "summary.md").is_file()
+
+
+def test_summary_matches_the_samples(uninterrupted):
+    out, summary = uninterrupted
+    rows = read_rows(out / "samples.jsonl")
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert summary["n"] == N and summary["k"] == K
+    assert summary["pass@1"] == pytest.approx(sum(r["correct"] for r in rows) / len(rows))
+    per_problem = {}
+    for row in rows:
+        per_problem.setdefault(row["id"], []).append(row["correct"])
+    assert summary[f"pass@{K}"] == pytest.approx(sum(any(c) for c in per_problem.values()) / N)
+    assert summary["mean_tokens"] == pytest.approx(sum(r["tokens"] for r in rows) / len(rows))
+    assert summary["by_family"]["arithmetic"]["pass@1"] == summary["pass@1"]
+
+
+def test_resume_generates_only_what_is_missing(uninterrupted, tiny_model_dir, tmp_path, count_generate):
+    whole, summary = uninterrupted
+    lines = (whole / "samples.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    # Drop the last 4 rows: all of chunk [4] and one sample of problem 3 (chunk [2, 3]).
+    (tmp_path / "samples.jsonl").write_text("".join(lines[:-4]), encoding="utf-8")
+    resumed = run_eval(config(tmp_path, tiny_model_dir))
+    records = generate("arithmetic", "test", N, seed=3)
+    assert count_generate == [[render_chat(r["problem"]) for r in records[2:4]],
+                              [render_chat(records[4]["problem"])]]
+    rows = read_rows(tmp_path / "samples.jsonl")
+    assert rows[: len(lines) - 4] == read_rows(whole / "samples.jsonl")[:-4]  # untouched rows kept as they were
+    assert len(rows) == N * K
+    assert keyed(rows) == keyed(read_rows(whole / "samples.jsonl"))  # the same samples are drawn again
+    assert resumed == summary
+
+
+def test_resume_after_a_torn_line(uninterrupted, tiny_model_dir, tmp_path, count_generate):
+    """A kill mid-write leaves half a line; the resumed file must still be valid JSONL."""
+    whole, summary = uninterrupted
+    text = (whole / "samples.jsonl").read_text(encoding="utf-8")
+    (tmp_path / "samples.jsonl").write_text(text[: len(text) - 30], encoding="utf-8")
+    resumed = run_eval(config(tmp_path, tiny_model_dir))
+    assert len(count_generate) == 1
+    rows = read_rows(tmp_path / "samples.jsonl")  # raises if a line is broken
+    assert keyed(rows) == keyed(read_rows(whole / "samples.jsonl"))
+    assert resumed == summary
+
+
+def test_last_row_without_newline_is_kept(uninterrupted, tiny_model_dir, tmp_path, count_generate):
+    whole, summary = uninterrupted
+    text = (whole / "samples.jsonl").read_text(encoding="utf-8")
+    (tmp_path / "samples.jsonl").write_text(text.rstrip("\n"), encoding="utf-8")
+    assert run_eval(config(tmp_path, tiny_model_dir)) == summary
+    assert count_generate == []
+    assert (tmp_path / "samples.jsonl").read_text(encoding="utf-8") == text
+
+
+def test_finished_eval_generates_nothing(uninterrupted, tmp_path, count_generate):
+    whole, summary = uninterrupted
+    shutil.copy(whole / "samples.jsonl", tmp_path / "samples.jsonl")
+    before = (tmp_path / "samples.jsonl").read_text()
+    # The model directory is not even needed when every sample is there.
+    assert run_eval(config(tmp_path, tmp_path / "no-model")) == summary
+    assert count_generate == [] and (tmp_path / "samples.jsonl").read_text() == before
+
+
+def scripted_right(prompt, k):
+    return sum(map(ord, prompt)) % (k + 1)
+
+
+class ScriptedEngine:
+    """Answers "Compute a+b." right in the first `right(prompt, k)` of its k samples; the rest off by one."""
+
+    prompts: list[str] = []
+
+    def __init__(self, model, tokenizer, batch_size):
+        pass
+
+    def generate(self, prompts, params):
+        ScriptedEngine.prompts += prompts
+        out = []
+        for i, prompt in enumerate(prompts):
+            truth = int(evaluate(re.search(r"Compute ([\d+*-]+)\.", prompt)[1])[0])
+            right = scripted_right(prompt, params.n)
+            out.append([Rollout(i, j, f"<think></think><answer>{truth if j < right else truth + 1}</answer>",
+                                [0] * (5 + j), finished=j != 1) for j in range(params.n)])
+        return out
+
+
+def test_metrics_on_a_scripted_engine(tmp_path, monkeypatch, tiny_tokenizer):
+    monkeypatch.setattr(run_module, "HFEngine", ScriptedEngine)
+    ScriptedEngine.prompts = []
+    k = 4
+    summary = run_eval(config(tmp_path, "unused", n=12, k=k, suffix=BOXED_SUFFIX), model=object(),
+                       tokenizer=tiny_tokenizer)
+    records = generate("arithmetic", "test", 12, seed=3)
+    prompts = [render_chat(f"{r['problem']}\n{BOXED_SUFFIX}") for r in records]
+    assert ScriptedEngine.prompts == prompts
+    right = [scripted_right(p, k) for p in prompts]
+    assert 0 < sum(right) < 12 * k and len(set(right)) > 1  # a mix, so the metrics can be wrong
+    assert summary["pass@1"] == pytest.approx(sum(right) / (12 * k))
+    assert summary[f"pass@{k}"] == pytest.approx(sum(pass_at_k(k, c, k) for c in right) / 12)
+    assert summary["mean_tokens"] == pytest.approx(5 + (k - 1) / 2)
+    assert summary["truncated"] == pytest.approx(1 / k)
+    rows = read_rows(tmp_path / "samples.jsonl")
+    assert sum(r["correct"] for r in rows) == sum(right)
+
+
+def test_load_records_errors(tmp_path):
+    with pytest.raises(R1Error, match="either benchmark or data"):
+        load_records(EvalConfig(model="m", benchmark="gsm8k", data="x.jsonl", output_dir="o"))
+    with pytest.raises(R1Error, match="nothing to evaluate"):
+        load_records(EvalConfig(model="m", output_dir="o"))
+    with pytest.raises(R1Error, match="task"):
+        load_records(EvalConfig(model="m", data="x.jsonl", output_dir="o"))
+
+
+def test_missing_model_is_a_one_line_error(tmp_path):
+    with pytest.raises(R1Error) as err:
+        run_eval(config(tmp_path / "out", tmp_path / "no-model"))
+    assert str(tmp_path / "no-model") in str(err.value) and "\n" not in str(err.value)

@@ -1,0 +1,132 @@
+"""HFEngine on the session's tiny model: order, padding, stops, truncation, seeds."""
+
+import pytest
+
+from r1.errors import R1Error
+from r1.models.corpus import render_chat
+from r1.rollout import HFEngine, SamplingParams, make_engine
+
+PROBLEMS = ["Compute 482+201.", "Solve 10x+62=8x+136.", "Use 2 11 15 16 to make 14.", "Compute 9+1.",
+            "Compute 777*2-146+978."]
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model, tiny_tokenizer):
+    return HFEngine(tiny_model, tiny_tokenizer, batch_size=3)
+
+
+@pytest.fixture(scope="module")
+def prompts():
+    return [render_chat(p) for p in PROBLEMS]
+
+
+@pytest.fixture(scope="module")
+def greedy_alone(engine, prompts):
+    """Each prompt generated on its own: nothing to pad."""
+    params = SamplingParams(n=1, temperature=0, max_new_tokens=30)
+    return [engine.generate([p], params)[0][0] for p in prompts]
+
+
+def _check_clean(rollout, tokenizer):
+    assert "<|end|>" not in rollout.text and "<|pad|>" not in rollout.text
+    assert tokenizer.eos_token_id not in rollout.token_ids and tokenizer.pad_token_id not in rollout.token_ids
+    assert tokenizer.decode(rollout.token_ids) == rollout.text
+
+
+def test_n_rollouts_per_prompt_in_order(engine, prompts, tiny_tokenizer):
+    out = engine.generate(prompts, SamplingParams(n=3, temperature=1.0, max_new_tokens=20, seed=0))
+    assert len(out) == len(prompts)
+    for i, rollouts in enumerate(out):
+        assert [(r.prompt_index, r.sample_index) for r in rollouts] == [(i, 0), (i, 1), (i, 2)]
+        for rollout in rollouts:
+            _check_clean(rollout, tiny_tokenizer)
+            assert 0 < len(rollout.token_ids) <= 20
+
+
+def test_greedy_is_the_same_alone_and_batched(engine, prompts, greedy_alone):
+    """Left padding must not change a prompt's continuation; rollouts must land on their own prompt."""
+    assert len({r.text for r in greedy_alone}) > 1  # the prompts really get different answers
+    lengths = {len(p) for p in prompts}
+    assert len(lengths) == len(prompts)  # so every batch mixes lengths and pads
+    batched = engine.generate(prompts, SamplingParams(n=2, temperature=0, max_new_tokens=30))
+    for alone, rollouts in zip(greedy_alone, batched):
+        for rollout in rollouts:
+            assert rollout.text == alone.text and rollout.token_ids == alone.token_ids
+            assert rollout.finished == alone.finished
+    reversed_out = engine.generate(prompts[::-1], SamplingParams(n=1, temperature=0, max_new_tokens=30))
+    assert [r[0].text for r in reversed_out] == [r.text for r in greedy_alone[::-1]]
+
+
+def test_stops_at_answer_tag(engine, prompts, tiny_tokenizer):
+    out = engine.generate(prompts, SamplingParams(n=2, temperature=1.0, max_new_tokens=40,
+                                                  stop=["</answer>"], seed=1))
+    stopped = [r for rollouts in out for r in rollouts if "</answer>" in r.text]
+    assert stopped, "the tiny model never closed an answer"
+    for rollout in stopped:
+        assert rollout.text.endswith("</answer>") and rollout.text.count("</answer>") == 1
+        assert rollout.finished
+    for rollout in (r for rollouts in out for r in rollouts):
+        _check_clean(rollout, tiny_tokenizer)
+
+
+def _first_end(tokenizer, ids, stop):
+    """The completion HF should stop at: the shortest prefix whose text ends with `stop`."""
+    for t in range(1, len(ids) + 1):
+        if tokenizer.decode(ids[:t]).endswith(stop):
+            return ids[:t]
+    raise AssertionError(stop)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3])  # 1: a single-token stop (eos id); 2, 3: stop strings
+def test_stop_strings_cut_at_their_first_occurrence(engine, prompts, tiny_tokenizer, greedy_alone, width):
+    cut_any = False
+    for prompt, full in zip(prompts, greedy_alone):
+        ids = full.token_ids
+        if len(ids) < width + 3:
+            continue
+        stop = tiny_tokenizer.decode(ids[3 : 3 + width])
+        expected = _first_end(tiny_tokenizer, ids, stop)
+        got = engine.generate([prompt], SamplingParams(n=1, temperature=0, max_new_tokens=30, stop=[stop]))[0][0]
+        assert got.token_ids == expected, (stop, full.text, got.text)
+        assert got.text.endswith(stop) and got.finished
+        cut_any = cut_any or len(expected) < len(ids)
+    assert cut_any
+
+
+def test_unfinished_when_max_new_tokens_is_hit(engine, prompts, greedy_alone):
+    long_ones = [(p, r) for p, r in zip(prompts, greedy_alone) if len(r.token_ids) > 4]
+    assert long_ones
+    for prompt, full in long_ones:
+        short = engine.generate([prompt], SamplingParams(n=1, temperature=0, max_new_tokens=4))[0][0]
+        assert short.token_ids == full.token_ids[:4]
+        assert not short.finished
+    finished = [r for r in greedy_alone if len(r.token_ids) < 30]
+    assert finished and all(r.finished for r in finished)  # ended at eos before the limit
+
+
+def test_same_seed_same_samples(engine, prompts):
+    params = SamplingParams(n=4, temperature=1.0, max_new_tokens=25, seed=7)
+    first = engine.generate(prompts, params)
+    again = engine.generate(prompts, params)
+    other = engine.generate(prompts, SamplingParams(n=4, temperature=1.0, max_new_tokens=25, seed=8))
+    texts = lambda out: [[r.text for r in rollouts] for rollouts in out]  # noqa: E731
+    assert texts(first) == texts(again)
+    assert texts(first) != texts(other)
+    assert len({r.text for rollouts in first for r in rollouts}) > len(prompts)  # samples differ
+
+
+def test_leaves_training_mode_as_it_was(tiny_model_dir, tiny_tokenizer):
+    from r1.models.load import load_model
+
+    model = load_model(tiny_model_dir)
+    model.train()
+    HFEngine(model, tiny_tokenizer).generate([render_chat("Compute 1+2.")], SamplingParams(max_new_tokens=3))
+    assert model.training
+
+
+def test_make_engine(tiny_model_dir, tmp_path):
+    assert isinstance(make_engine("hf", str(tiny_model_dir)), HFEngine)
+    with pytest.raises(R1Error, match="unknown rollout engine"):
+        make_engine("bogus", str(tiny_model_dir))
+    with pytest.raises(R1Error, match=str(tmp_path)):
+        make_engine("hf", str(tmp_path))
