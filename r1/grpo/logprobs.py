@@ -1,0 +1,69 @@
+"""Per-token log-probabilities and entropies from a causal LM's logits, one sequence at a time.
+
+`log_softmax(logits).gather(...)` materialises a second [B, T, V] tensor just to read one entry per
+row. Here each next-token log-prob is `logit[target] - logsumexp(logits)`, computed one sequence at a
+time, so the extra memory is one [T, V] row, never a [B, T, V] copy, and never float64.
+Half-precision logits (bf16/fp16) are upcast to float32 per row: bf16 logsumexp is too coarse for
+the ratio exp(logp - old_logp), which must be ~1 when nothing changed.
+
+Temperature: rollouts sampled at temperature τ drew tokens from softmax(logits / τ), so the
+importance ratio and the KL must use that same distribution; pass the same τ here.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _row(logits_row: torch.Tensor, temperature: float) -> torch.Tensor:
+    """One sequence's logits [T, V], scaled by 1/temperature, in float32 or wider."""
+    if logits_row.dtype in (torch.float16, torch.bfloat16):
+        logits_row = logits_row.float()  # [T, V]
+    if temperature != 1.0:
+        logits_row = logits_row / temperature  # [T, V]
+    return logits_row
+
+
+def _check(logits: torch.Tensor, temperature: float) -> None:
+    if logits.dim() != 3:
+        raise ValueError(f"logits must be [B, T, V], got shape {tuple(logits.shape)}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+
+
+def token_logprobs(logits: torch.Tensor, input_ids: torch.Tensor, *,
+                   temperature: float = 1.0) -> torch.Tensor:
+    """Log-prob of each next token: out[b, t] = log p(input_ids[b, t+1] | input_ids[b, :t+1]).
+
+    Args:
+        logits: [B, T, V] model outputs for input_ids (position t predicts token t+1).
+        input_ids: [B, T] the tokens that were fed in.
+        temperature: the sampling temperature of the rollouts; logits are divided by it.
+    Returns:
+        [B, T-1] log-probs, float32 for half-precision logits, else the logits' dtype.
+    """
+    _check(logits, temperature)
+    if input_ids.shape != logits.shape[:2]:
+        raise ValueError(f"input_ids {tuple(input_ids.shape)} must match logits [B, T] "
+                         f"{tuple(logits.shape[:2])}")
+    targets = input_ids[:, 1:]  # [B, T-1]
+    rows = []
+    for b in range(logits.shape[0]):
+        z = _row(logits[b, :-1], temperature)  # [T-1, V]
+        picked = z.gather(-1, targets[b, :, None]).squeeze(-1)  # [T-1]
+        rows.append(picked - torch.logsumexp(z, dim=-1))  # [T-1]
+    return torch.stack(rows)  # [B, T-1]
+
+
+def entropy_from_logits(logits: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
+    """Entropy of the next-token distribution at every position: [B, T, V] -> [B, T].
+
+    H = logsumexp(z) - sum_v softmax(z)_v * z_v, with z = logits / temperature; in nats.
+    """
+    _check(logits, temperature)
+    rows = []
+    for b in range(logits.shape[0]):
+        z = _row(logits[b], temperature)  # [T, V]
+        p = torch.softmax(z, dim=-1)  # [T, V]
+        rows.append(torch.logsumexp(z, dim=-1) - (p * z).sum(dim=-1))  # [T]
+    return torch.stack(rows)  # [B, T]
