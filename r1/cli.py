@@ -89,7 +89,8 @@ def evaluate(
     extra = [f"{key}={value}" for key, value in flags.items() if value is not None]
 
     def go():
-        cfg = _load(EvalConfig, config, [*(overrides or []), *extra])
+        name = (benchmark or Path(data or "eval").stem).replace(":", "-")
+        cfg = _load(EvalConfig, config, [*(overrides or []), *extra], output_dir=f"runs/eval/{name}")
         summary = run_eval(cfg)
         typer.echo(markdown_table(summary_rows(summary), summary["k"]))
 

@@ -30,16 +30,16 @@ DONE_FILE = "r1_pretrain.json"
 
 
 class PretrainConfig(StageConfig):
-    families: dict[str, float] = Field(default_factory=lambda: {"arithmetic": 0.5, "linear": 0.25,
-                                                                "countdown": 0.25})
+    families: dict[str, float] = Field(default_factory=lambda: {"arithmetic": 0.7, "linear": 0.15,
+                                                                "countdown": 0.15})
     """Task families in the corpus and their shares of documents."""
     difficulty: int | None = None
     """Difficulty of the corpus problems; None uses each family's default."""
-    cot_share: float = 0.25
+    cot_share: float = 0.3
     """Share of documents that reason step by step (always correctly)."""
-    direct_right: float = 0.3
+    direct_right: float = 0.15
     """Share of direct (no reasoning) answers that are right; the rest are plausible mistakes."""
-    zh_step_share: float = 0.3
+    zh_step_share: float = 0.2
     """Probability that a reasoning step is written in Chinese rather than English."""
     hidden_size: int = 192
     """Width of the decoder."""
@@ -53,7 +53,7 @@ class PretrainConfig(StageConfig):
     """Tokens per packed training row; also the model's context length is twice this."""
     batch_size: int = 32
     """Packed rows per optimiser step."""
-    max_steps: int = 400
+    max_steps: int = 800
     """Optimiser steps in all."""
     lr: float = 2e-3
     """Peak learning rate (tiny models want a large one)."""
@@ -65,7 +65,7 @@ class PretrainConfig(StageConfig):
     """AdamW weight decay."""
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     """bf16 autocast where the CPU or GPU supports it (auto), or force one."""
-    save_every: int = 50
+    save_every: int = 100
     """Checkpoint every this many steps (the run resumes from the last one)."""
     log_every: int = 10
     """Write a log line every this many steps."""

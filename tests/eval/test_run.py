@@ -192,3 +192,14 @@ def test_missing_model_is_a_one_line_error(tmp_path):
     with pytest.raises(R1Error) as err:
         run_eval(config(tmp_path / "out", tmp_path / "no-model"))
     assert str(tmp_path / "no-model") in str(err.value) and "\n" not in str(err.value)
+
+
+def test_r1_score_on_saved_samples_reproduces_the_eval(uninterrupted):
+    """`r1 score` on an eval's problems.jsonl + samples.jsonl gives exactly the eval's numbers."""
+    from r1.eval.score import score_files
+
+    out, summary = uninterrupted
+    rescored = score_files(str(out / "problems.jsonl"), str(out / "samples.jsonl"), "tiny")
+    for key in ("n", "k", "pass@1", f"cons@{K}", f"pass@{K}"):
+        assert rescored[key] == summary[key], key
+    assert rescored["missing_samples"] == 0

@@ -1,0 +1,30 @@
+"""Every shipped recipe loads into its stage's config, and the tiny recipes match what `r1 demo` runs."""
+
+from pathlib import Path
+
+from r1.config import load_config, read_yaml
+from r1.demo import DemoConfig
+from r1.eval.run import EvalConfig
+from r1.models.pretrain import PretrainConfig
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
+
+def test_pretrain_recipe_is_the_demo_base_model():
+    recipe = load_config(PretrainConfig, RECIPES / "tiny" / "pretrain.yaml")
+    defaults = PretrainConfig(output_dir=recipe.output_dir)
+    assert recipe == defaults, "recipes/tiny/pretrain.yaml and PretrainConfig defaults disagree"
+
+
+def test_eval_recipe_matches_the_demo_eval():
+    recipe = load_config(EvalConfig, RECIPES / "tiny" / "eval.yaml")
+    demo = DemoConfig()
+    assert recipe.benchmark == f"tiny:{demo.families[0]}"
+    assert (recipe.n, recipe.k, recipe.temperature, recipe.top_p, recipe.suffix, recipe.max_new_tokens,
+            recipe.seed) == (demo.eval_problems, demo.k, demo.temperature, 1.0, "", demo.max_new_tokens,
+                             demo.seed)
+
+
+def test_every_recipe_is_valid_yaml_with_output_dir():
+    for path in (RECIPES / "tiny").glob("*.yaml"):  # stage recipes (accelerate configs are not)
+        assert "output_dir" in read_yaml(path), path
