@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field
+from rich.console import Console
 from rich.table import Table
 
 from r1.config import StageConfig, save_config
@@ -72,6 +73,7 @@ def _print_table(results: dict[str, Any], cfg: DemoConfig, base: Path, out: Path
     for family, s in results.items():
         table.add_row(family, str(s["n"]), f"{100 * s['pass@1']:.1f}%", f"{100 * s[f'pass@{cfg.k}']:.1f}%",
                       f"{s['mean_tokens']:.1f}")
-    console.print(table)
+    stdout = Console()  # results on stdout; progress bars and notes stay on stderr
+    stdout.print(table)
     (out / "results.md").write_text(markdown_table(results, cfg.k))
-    console.print(f"base model: {base}\nsamples and summaries: {out / 'eval_base'}\ntable: {out / 'results.md'}")
+    stdout.print(f"base model: {base}\nsamples and summaries: {out / 'eval_base'}\ntable: {out / 'results.md'}")
