@@ -161,5 +161,26 @@ def tasks_list() -> None:
         typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{sys.modules[type(family).__module__].__doc__.splitlines()[0]}")
 
 
+@app.command()
+def grpo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
+    """GRPO (R1-Zero): sample G completions per prompt, reward them, update the policy; resumes if stopped."""
+    from r1.grpo.config import GRPOConfig
+    from r1.grpo.trainer import train
+
+    _run(lambda: train(_load(GRPOConfig, config, overrides)))
+
+
+@app.command()
+def plot(run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")]) -> None:
+    """Write PNG curves of a GRPO run (accuracy, response length, reward vs step) into RUN_DIR/plots."""
+    from r1.plot import plot_run
+
+    def go():
+        for path in plot_run(run_dir):
+            typer.echo(f"wrote {path}")
+
+    _run(go)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,131 @@
+"""GRPOConfig: every knob of an R1-Zero style GRPO run, each documented once where it is declared."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from r1.config import StageConfig
+from r1.errors import R1Error
+from r1.prompts import Template
+from r1.rewards.combine import RewardWeights
+
+
+class GRPOConfig(StageConfig):
+    model: str
+    """Local Hugging Face directory of the policy to start from (the base model for R1-Zero)."""
+    families: list[str] = Field(default_factory=lambda: ["arithmetic"])
+    """Tiny-world task families whose 'train' split gives the prompts (ignored when `data` is set)."""
+    difficulty: int | None = None
+    """Difficulty of the tiny-world prompts; None uses each family's default."""
+    train_problems: int = 5000
+    """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
+    data: str | None = None
+    """A JSONL file (or datasets dir) of records with `problem` and the fields the rewards need."""
+    prompts_per_step: int = 16
+    """Distinct prompts per step; each is sampled `group_size` times."""
+    group_size: int = 8
+    """G: completions per prompt; advantages compare them with each other (>= 2)."""
+    max_prompt_tokens: int = 256
+    """Longest prompt accepted; a longer one is refused before training starts."""
+    max_new_tokens: int = 64
+    """Longest completion; a completion cut here is 'truncated'."""
+    temperature: float = 1.0
+    """Sampling temperature of the rollouts (the log-probs are taken at the same temperature)."""
+    top_p: float = 1.0
+    """Nucleus sampling threshold of the rollouts."""
+    stop: list[str] = Field(default_factory=lambda: ["</answer>"])
+    """Generation ends after these strings (kept in the completion, followed by eos in training)."""
+    template: Template = "chat"
+    """chat (the tokenizer's template), r1_zero (the paper's plain-text template) or plain."""
+    suffix: str = ""
+    """Appended to each problem, e.g. the boxed-answer instruction; the tiny model knows none."""
+    response_prefix: str = ""
+    """Forced start of every response, e.g. "<think>" (then score format with a prefilled reward)."""
+    reward: RewardWeights = Field(default_factory=RewardWeights)
+    """Reward components and weights (DeepSeek-R1: 0.7 accuracy + 0.3 format for reasoning)."""
+    lr: float = 1e-4
+    """Peak learning rate (tiny models need a large one)."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """constant after warmup, or cosine decay to lr * min_lr_ratio over all optimizer steps."""
+    warmup_steps: int = 0
+    """Linear warmup, in optimizer steps."""
+    min_lr_ratio: float = 0.1
+    """Where the cosine ends, as a share of lr."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    max_grad_norm: float = 1.0
+    """Gradients are clipped to this global norm."""
+    beta: float = 0.0
+    """KL coefficient to the reference model; 0 loads no reference model at all."""
+    eps_low: float = 0.2
+    """The ratio is clipped below at 1 - eps_low."""
+    eps_high: float = 0.2
+    """The ratio is clipped above at 1 + eps_high (DAPO's clip-higher raises it, e.g. 0.28)."""
+    aggregation: Literal["seq-mean-token-mean", "token-mean", "constant"] = "seq-mean-token-mean"
+    """How per-token losses become one number (see r1.grpo.loss)."""
+    scale_by_std: bool = True
+    """Divide advantages by the group std (GRPO); false keeps only mean-centering (Dr. GRPO)."""
+    mu: int = 1
+    """Optimizer steps on each batch of rollouts (1: plain policy gradient, no old-policy forward)."""
+    filter_equal_groups: bool = False
+    """DAPO dynamic sampling: drop groups whose rewards are all equal and sample more prompts."""
+    max_sample_rounds: int = 4
+    """With filter_equal_groups, at most this many generate rounds per step fill the batch."""
+    mask_truncated: bool = False
+    """Completions cut at max_new_tokens leave the loss (DAPO overlong filtering)."""
+    grad_accum: int = 1
+    """Micro-batches per optimizer step (same gradient, less memory)."""
+    rollout_batch_size: int = 128
+    """Sequences per generate call."""
+    max_steps: int = 200
+    """Steps (rollout batches) in all."""
+    save_every: int = 50
+    """Write output_dir/checkpoint every this many steps (0: only at the end)."""
+    resume: bool = True
+    """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""
+    eval_every: int = 0
+    """Held-out pass@1 every this many steps, and at the end (0: never)."""
+    eval_benchmarks: list[str] = Field(default_factory=list)
+    """Benchmarks to evaluate (e.g. tiny:arithmetic); empty means tiny:<family> for each family."""
+    eval_problems: int = 100
+    """Held-out problems per benchmark."""
+    eval_k: int = 4
+    """Samples per held-out problem."""
+    eval_temperature: float | None = None
+    """Eval sampling temperature; None uses `temperature`."""
+    max_bad_steps: int = 3
+    """Abort after this many steps in a row with a NaN/inf loss or gradient (each one is skipped)."""
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    """Autocast dtype of the policy forward (auto: bf16 where the hardware has it)."""
+
+    def check(self) -> None:
+        """Refuse settings that cannot train, with one clear line (an R1Error)."""
+        problems = [
+            (self.group_size < 2, f"group_size (G) must be >= 2 so completions can be compared, "
+                                  f"got {self.group_size}"),
+            (self.prompts_per_step < 1, f"prompts_per_step must be >= 1, got {self.prompts_per_step}"),
+            (self.max_new_tokens < 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}"),
+            (self.temperature <= 0, f"temperature must be > 0 for RL sampling, got {self.temperature}"),
+            (not 0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}"),
+            (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
+            (self.beta < 0, f"beta must be >= 0, got {self.beta}"),
+            (self.eps_low < 0 or self.eps_high < 0, "eps_low and eps_high must be >= 0"),
+            (self.mu < 1, f"mu must be >= 1, got {self.mu}"),
+            (self.grad_accum < 1, f"grad_accum must be >= 1, got {self.grad_accum}"),
+            (self.max_steps < 0, f"max_steps must be >= 0, got {self.max_steps}"),
+            (self.max_sample_rounds < 1, f"max_sample_rounds must be >= 1, got {self.max_sample_rounds}"),
+            (self.max_bad_steps < 1, f"max_bad_steps must be >= 1, got {self.max_bad_steps}"),
+            (not self.data and not self.families, "no prompts: give families or data"),
+            (self.eval_every > 0 and self.data is not None and not self.eval_benchmarks,
+             "eval_every with data needs eval_benchmarks (which held-out set to score)"),
+        ]
+        for bad, message in problems:
+            if bad:
+                raise R1Error(message)
+
+    @property
+    def benchmarks(self) -> list[str]:
+        """What the periodic evaluation scores."""
+        return self.eval_benchmarks or [f"tiny:{family}" for family in self.families]

@@ -1,0 +1,178 @@
+"""From records to training tensors: the prompt stream, rewards for rollouts, padded batches, log-probs.
+
+Layout of a training batch (B = prompts × G rows):
+
+    [pad pad <prompt tokens>][<completion tokens> eos pad pad]
+     left-padded to width P   right-padded to width L
+
+so every completion starts at column P. A finished completion (it hit eos or a stop string) gets eos
+appended: the rollout's token ids exclude eos, and without it the model would never learn to stop.
+A truncated one (cut at max_new_tokens) gets none. Position ids count real tokens only, as `generate`
+does for left-padded prompts; a plain forward would otherwise shift every position by the padding.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+
+from r1.errors import R1Error
+from r1.grpo.logprobs import entropy_from_logits, token_logprobs
+from r1.prompts import build_prompt
+from r1.rewards.combine import RewardCombiner
+from r1.rollout import Rollout
+
+
+def load_records(cfg) -> list[dict[str, Any]]:
+    """Training records: cfg.data, or each tiny-world family's 'train' split."""
+    if cfg.data:
+        from r1.eval.data import load_data
+
+        records = load_data(cfg.data)
+        source = cfg.data
+    else:
+        from r1.tasks import generate
+
+        records = [r for family in cfg.families
+                   for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
+        source = f"families {', '.join(cfg.families)}"
+    if not records:
+        raise R1Error(f"data: {source} gave no training problems")
+    return records
+
+
+class PromptStream:
+    """An endless, seeded stream of records: each pass over the pool in a fresh shuffled order.
+
+    The n-th record drawn depends only on (seed, n), so a resumed run that restores `cursor` draws
+    exactly what the interrupted one would have.
+    """
+
+    def __init__(self, records: list[dict[str, Any]], prompts: list[str], prompt_ids: list[list[int]],
+                 seed: int | str):
+        self.records, self.prompts, self.prompt_ids, self.seed = records, prompts, prompt_ids, seed
+        self.cursor = 0
+        self._orders: dict[int, list[int]] = {}
+
+    def _index(self, n: int) -> int:
+        epoch, offset = divmod(n, len(self.records))
+        if epoch not in self._orders:
+            order = list(range(len(self.records)))
+            random.Random(f"{self.seed}/epoch/{epoch}").shuffle(order)
+            self._orders = {epoch: order}  # keep one pass in memory
+        return self._orders[epoch][offset]
+
+    def take(self, n: int) -> list[int]:
+        """Indices of the next n records."""
+        picked = [self._index(self.cursor + i) for i in range(n)]
+        self.cursor += n
+        return picked
+
+
+def build_stream(cfg, tokenizer, records: list[dict[str, Any]], seed: int | str) -> PromptStream:
+    """Render and tokenize every prompt once; refuse prompts longer than cfg.max_prompt_tokens."""
+    prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
+               for r in records]
+    ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    too_long = [(r.get("id", i), len(x)) for i, (r, x) in enumerate(zip(records, ids))
+                if len(x) > cfg.max_prompt_tokens]
+    if too_long:
+        rid, n = too_long[0]
+        raise R1Error(f"data: {len(too_long)} prompts are longer than max_prompt_tokens="
+                      f"{cfg.max_prompt_tokens} (e.g. {rid}: {n} tokens); raise the limit or drop them")
+    return PromptStream(records, prompts, ids, seed)
+
+
+def score(combiner: RewardCombiner, records: Sequence[dict[str, Any]], rollouts: Sequence[Rollout]
+          ) -> tuple[torch.Tensor, dict[str, list[float]]]:
+    """Rewards [N] (flat, one per rollout) and per-component scores; record i goes with rollout i."""
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    fields = {k: [r.get(k) for r in records] for k in keys}
+    totals, components = combiner.score([ro.text for ro in rollouts], **fields)
+    return torch.tensor(totals, dtype=torch.float32), components
+
+
+def nanmean(values: Sequence[float]) -> float:
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
+
+
+@dataclass
+class Batch:
+    input_ids: torch.Tensor  # [B, P + L]
+    attention_mask: torch.Tensor  # [B, P + L]
+    position_ids: torch.Tensor  # [B, P + L]
+    completion_mask: torch.Tensor  # [B, L] bool, real completion tokens (eos included)
+    truncated: torch.Tensor  # [B] bool, cut at max_new_tokens
+    advantages: torch.Tensor  # [B]
+    prompt_width: int  # P
+
+    def __len__(self) -> int:
+        return self.input_ids.shape[0]
+
+    def rows(self, start: int, stop: int) -> "Batch":
+        """Rows [start, stop), with columns that are padding in every kept row cut away."""
+        attn = self.attention_mask[start:stop]  # [b, P + L]
+        used = attn.any(dim=0).nonzero()  # [k, 1]
+        first = min(int(used[0]), self.prompt_width - 1)
+        last = max(int(used[-1]) + 1, self.prompt_width + 1)
+        comp = slice(0, last - self.prompt_width)
+        return Batch(self.input_ids[start:stop, first:last], attn[:, first:last],
+                     self.position_ids[start:stop, first:last], self.completion_mask[start:stop, comp],
+                     self.truncated[start:stop], self.advantages[start:stop], self.prompt_width - first)
+
+
+def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], advantages: torch.Tensor,
+                pad_id: int, eos_id: int) -> Batch:
+    """Left-pad prompts, right-pad completions (eos appended to finished ones); see the module doc."""
+    completions = [ro.token_ids + [eos_id] if ro.finished else list(ro.token_ids) for ro in rollouts]
+    width_p = max(len(p) for p in prompt_ids)
+    width_l = max(1, max(len(c) for c in completions))
+    rows, masks, comp_masks = [], [], []
+    for p, c in zip(prompt_ids, completions):
+        left, right = width_p - len(p), width_l - len(c)
+        rows.append([pad_id] * left + p + c + [pad_id] * right)
+        masks.append([0] * left + [1] * (len(p) + len(c)) + [0] * right)
+        comp_masks.append([True] * len(c) + [False] * right)
+    attention_mask = torch.tensor(masks)  # [B, P + L]
+    position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # [B, P + L]
+    return Batch(torch.tensor(rows), attention_mask, position_ids, torch.tensor(comp_masks),
+                 torch.tensor([not ro.finished for ro in rollouts]), advantages.float(), width_p)
+
+
+def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False
+                        ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Log-probs [b, L] of the completion tokens at the sampling temperature (and entropies [b, L])."""
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                   position_ids=batch.position_ids, use_cache=False).logits  # [b, P + L, V]
+    start = batch.prompt_width - 1  # the last prompt position predicts the first completion token
+    logits = logits[:, start:]  # [b, L + 1, V]
+    logp = token_logprobs(logits, batch.input_ids[:, start:], temperature=temperature)  # [b, L]
+    entropy = None
+    if with_entropy:
+        with torch.no_grad():
+            entropy = entropy_from_logits(logits[:, :-1].detach(), temperature=temperature)  # [b, L]
+    return logp, entropy
+
+
+def micro_batches(cfg, batch: Batch) -> tuple[list[Batch], list[float]]:
+    """grad_accum slices of the batch, and each one's share of the full batch's loss normaliser.
+
+    Summing share_j * loss_j over micro-batches gives exactly the loss of the whole batch, because
+    each aggregation divides by a count that adds up over rows: sequences with tokens
+    (seq-mean-token-mean), tokens (token-mean) or rows (constant).
+    """
+    mask = batch.completion_mask  # [B, L]
+    if cfg.mask_truncated:
+        mask = mask & ~batch.truncated[:, None]  # [B, L]
+    counts = {"seq-mean-token-mean": (mask.sum(1) > 0).float(), "token-mean": mask.sum(1).float(),
+              "constant": torch.ones(len(batch))}[cfg.aggregation]  # [B]
+    total = max(float(counts.sum()), 1.0)
+    n = min(cfg.grad_accum, len(batch))
+    bounds = [round(len(batch) * j / n) for j in range(n + 1)]
+    parts = [batch.rows(a, b) for a, b in zip(bounds, bounds[1:])]
+    return parts, [float(counts[a:b].sum()) / total for a, b in zip(bounds, bounds[1:])]

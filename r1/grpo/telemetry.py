@@ -1,0 +1,85 @@
+"""Per-step metrics of a GRPO run: one JSON line each in output_dir/log.jsonl, and TensorBoard scalars.
+
+Every row has the keys in `STEP_KEYS`; eval rows add `eval/<benchmark>/pass@1` and friends. On resume
+the rows after the checkpoint's step are dropped (they will be redone), and TensorBoard purges them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+STEP_KEYS = (
+    "step", "reward", "accuracy", "completion_len_mean", "completion_len_max", "truncated_frac",
+    "equal_groups_frac", "groups", "loss", "kl", "entropy", "clip_frac", "clip_frac_low",
+    "clip_frac_high", "ratio_mean", "grad_norm", "lr", "tokens_per_s", "time_generate", "time_reward",
+    "time_reference", "time_update", "time_step", "skipped",
+)
+"""Keys of every step row; `reward/<component>` keys are added for each reward component."""
+
+
+def read_log(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a log.jsonl (a torn last line is ignored)."""
+    rows = []
+    path = Path(path)
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: a float that is not finite is written as null."""
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    return value
+
+
+class Telemetry:
+    def __init__(self, output_dir: str | Path, resume_step: int = 0, enabled: bool = True):
+        self.enabled = enabled
+        if not enabled:
+            return
+        out = Path(output_dir)
+        self.path = out / "log.jsonl"
+        kept = [row for row in read_log(self.path) if row.get("step", 0) <= resume_step]
+        self.path.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+        self.file = self.path.open("a", encoding="utf-8")
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(out / "tb"), purge_step=resume_step + 1 if resume_step else None)
+
+    def log(self, step: int, metrics: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        row = {**dict.fromkeys(STEP_KEYS), "step": step, **{k: _clean(v) for k, v in metrics.items()}}
+        self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.file.flush()
+        for key, value in row.items():
+            if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                self.writer.add_scalar(key, value, step)
+        self.writer.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.file.close()
+            self.writer.close()
+
+
+def across_processes(accelerator, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Mean of each numeric metric over processes (max for *_max); one process: unchanged."""
+    if accelerator.num_processes == 1:
+        return metrics
+    import torch
+
+    out = dict(metrics)
+    for key, value in metrics.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            t = torch.tensor(float(value), device=accelerator.device)
+            out[key] = float(accelerator.reduce(t, "max" if key.endswith("_max") else "mean"))
+    return out

@@ -1,0 +1,306 @@
+"""GRPO, R1-Zero style: sample G completions per prompt, score them with rule rewards, and move the
+policy toward the completions that beat their siblings.
+
+    r1 grpo -c recipes/tiny/zero.yaml [output_dir=DIR] [max_steps=N] [beta=0.04]
+    r1 plot runs/tiny-zero
+
+One step:
+  1. draw prompts_per_step prompts from a seeded stream (a resumed run draws the same ones);
+  2. sample G completions each with the current policy (HFEngine, seeded by step);
+  3. score them with RewardCombiner (reasoning prompts: 0.7 accuracy + 0.3 format);
+  4. advantages: each reward against its group's mean (and std);
+  5. reference log-probs, only when beta > 0 (beta = 0 loads no reference model at all);
+  6. mu optimizer steps on that batch: policy log-probs at the sampling temperature, the clipped
+     loss, backward over grad_accum micro-batches, gradient clipping, AdamW, lr schedule.
+
+How this differs from textbook GRPO (DeepSeekMath eq. 3):
+- beta = 0 by default (as many R1-Zero reproductions): no KL term, no reference forward.
+- Old log-probs cost no extra forward: before the first update the policy *is* the sampling policy,
+  so the first inner iteration records old_logp = logp.detach() (with mu = 1: ratio 1, nothing is
+  clipped, the plain policy gradient) and later iterations reuse it.
+- Finished completions are trained with eos appended (rollouts drop it), so the model learns to stop.
+- Options from later papers: DAPO's dynamic sampling (filter_equal_groups), clip-higher (eps_high),
+  token-mean aggregation, overlong masking (mask_truncated); Dr. GRPO's scale_by_std=false and
+  constant aggregation. Micro-batches are weighted so grad_accum changes memory, never the gradient.
+- Several processes (accelerate launch) each sample their own prompts_per_step prompts.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+
+from r1.config import save_config
+from r1.errors import R1Error
+from r1.grpo.advantages import group_advantages, group_all_equal
+from r1.grpo.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from r1.grpo.config import GRPOConfig
+from r1.grpo.loss import grpo_loss
+from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, completion_logprobs,
+                              load_records, micro_batches, nanmean, score)
+from r1.grpo.telemetry import Telemetry, across_processes
+from r1.models.load import load_model, load_tokenizer
+from r1.progress import console, progress_bar
+from r1.rewards.combine import RewardCombiner
+from r1.rollout import HFEngine, SamplingParams
+from r1.runtime import autocast, resolve_precision, set_seed
+
+
+@dataclass
+class Run:
+    """Everything a step needs, built once by `setup`."""
+
+    accelerator: Accelerator
+    tokenizer: Any
+    stream: PromptStream
+    combiner: RewardCombiner
+    policy: Any
+    reference: Any  # None when beta == 0
+    optimizer: Any
+    scheduler: Any
+    engine: HFEngine
+    dtype: torch.dtype
+    start: int = 0
+    bad_steps: int = 0
+
+
+def train(cfg: GRPOConfig) -> Path:
+    """Run (or resume) GRPO; returns output_dir/final, the trained policy in HF format."""
+    run = setup(cfg)
+    out, accelerator = Path(cfg.output_dir), run.accelerator
+    telemetry = Telemetry(out, run.start, accelerator.is_main_process)
+    with progress_bar() as bar:
+        job = bar.add_task("grpo", total=cfg.max_steps, completed=run.start, status="")
+        for step in range(run.start + 1, cfg.max_steps + 1):  # steps count from 1, as in the log
+            metrics = grpo_step(cfg, run, step)
+            run.bad_steps = run.bad_steps + 1 if metrics["skipped"] and metrics["groups"] else 0
+            if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.max_steps):
+                metrics.update(evaluate(cfg, run, step))
+            telemetry.log(step, metrics)
+            if run.bad_steps >= cfg.max_bad_steps:
+                telemetry.close()
+                raise R1Error(f"grpo: {run.bad_steps} steps in a row had a NaN/inf loss or gradient "
+                              f"(last at step {step}); lower lr or use precision=fp32")
+            bar.update(job, advance=1, status=f"reward {metrics['reward']:.3f}  acc {metrics['accuracy']:.3f}"
+                                              f"  len {metrics['completion_len_mean']:.1f}")
+            if accelerator.is_main_process and (step == cfg.max_steps or cfg.save_every
+                                                and step % cfg.save_every == 0):
+                save_checkpoint(out / "checkpoint", accelerator.unwrap_model(run.policy), run.tokenizer,
+                                run.optimizer, run.scheduler,
+                                {"step": step, "cursor": run.stream.cursor, "bad_steps": run.bad_steps})
+            accelerator.wait_for_everyone()
+    telemetry.close()
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(run.policy).save_pretrained(out / "final")
+        run.tokenizer.save_pretrained(out / "final")
+        console.print(f"grpo: saved the policy to {out / 'final'}")
+    return out / "final"
+
+
+def setup(cfg: GRPOConfig) -> Run:
+    """Check the config, load data, policy (and reference when beta > 0); resume from a checkpoint."""
+    cfg.check()
+    out = Path(cfg.output_dir)
+    ckpt = out / "checkpoint"
+    resuming = has_checkpoint(ckpt)
+    if resuming and not cfg.resume:
+        raise R1Error(f"output_dir: {out} already holds a GRPO run; resume=true continues it, "
+                      "or choose another output_dir")
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    rank = accelerator.process_index
+    set_seed(cfg.seed + rank)
+    tokenizer = load_tokenizer(ckpt if resuming else cfg.model)
+    records = load_records(cfg)
+    stream = build_stream(cfg, tokenizer, records, seed=f"{cfg.seed}/{rank}")
+    combiner = RewardCombiner(cfg.reward)
+    combiner.check(sorted({r.get("prompt_type") or "reasoning" for r in records}))
+    policy = load_model(ckpt if resuming else cfg.model, device=accelerator.device).train()
+    _check_context(cfg, policy, stream.prompt_ids)
+    reference = None  # beta = 0: no reference model in memory at all
+    if cfg.beta > 0:
+        reference = load_model(cfg.model, device=accelerator.device).eval().requires_grad_(False)
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
+    policy, optimizer = accelerator.prepare(policy, optimizer)
+    run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler,
+              HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size),
+              resolve_precision(cfg.precision))
+    if resuming:
+        state = load_checkpoint(ckpt, optimizer, scheduler)
+        run.start, stream.cursor, run.bad_steps = state["step"], state["cursor"], state["bad_steps"]
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out / "grpo_config.yaml")
+    n_params = sum(p.numel() for p in policy.parameters())
+    console.print(f"grpo: {n_params / 1e6:.2f}M parameters, {len(records)} prompts, {cfg.prompts_per_step}"
+                  f"x{cfg.group_size} completions/step, beta {cfg.beta}, {str(run.dtype)[6:]}"
+                  + (f", resuming after step {run.start}" if run.start else ""))
+    return run
+
+
+def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
+    """Sample, score, compute advantages (and reference log-probs), update; returns the step's metrics."""
+    tick, lr = time.time(), run.scheduler.get_last_lr()[0]
+    times = {"time_generate": 0.0, "time_reward": 0.0, "time_reference": 0.0, "time_update": 0.0}
+    groups, metrics = sample_groups(cfg, run, step, times)
+    skipped = not groups  # every group had equal rewards: nothing to learn from
+    if groups:
+        prompt_ids = [run.stream.prompt_ids[i] for i, _, _ in groups for _ in range(cfg.group_size)]
+        rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
+        rewards = torch.cat([r for _, _, r in groups])  # [K * G]
+        advantages = group_advantages(rewards, cfg.group_size, scale_by_std=cfg.scale_by_std)  # [K * G]
+        batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id,
+                            run.tokenizer.eos_token_id)
+        parts, weights = micro_batches(cfg, batch)
+        tock = time.time()
+        ref_logps = [None] * len(parts)
+        if run.reference is not None:
+            with torch.inference_mode(), autocast(run.dtype):
+                ref_logps = [completion_logprobs(run.reference, p, cfg.temperature)[0] for p in parts]
+        times["time_reference"] = time.time() - tock
+        tock = time.time()
+        update = policy_update(cfg, run, parts, weights, ref_logps)
+        times["time_update"] = time.time() - tock
+        skipped = update.pop("skipped")
+        metrics.update(update)
+    times["time_step"] = time.time() - tick
+    metrics.update(times, lr=lr, skipped=skipped, tokens_per_s=metrics.pop("tokens") / times["time_step"])
+    return across_processes(run.accelerator, metrics)
+
+
+def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
+                  ) -> tuple[list[tuple[int, list, torch.Tensor]], dict[str, Any]]:
+    """Groups to train on, as (record index, G rollouts, G rewards), and metrics of every sample drawn.
+
+    With filter_equal_groups, groups whose G rewards are all equal (no signal) are dropped and more
+    prompts are drawn, up to max_sample_rounds generate calls.
+    """
+    params = SamplingParams(n=cfg.group_size, temperature=cfg.temperature, top_p=cfg.top_p,
+                            max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
+    stream, rank = run.stream, run.accelerator.process_index
+    kept, totals, lengths, truncated, equal = [], [], [], [], []
+    components: dict[str, list[float]] = {}
+    for round_ in range(cfg.max_sample_rounds if cfg.filter_equal_groups else 1):
+        index = stream.take(cfg.prompts_per_step - len(kept))
+        params.seed = random.Random(f"{cfg.seed}/{rank}/{step}/{round_}").getrandbits(63)
+        tick = time.time()
+        groups = run.engine.generate([stream.prompts[i] for i in index], params)
+        times["time_generate"] += time.time() - tick
+        tick = time.time()
+        flat = [ro for group in groups for ro in group]
+        records = [stream.records[i] for i in index for _ in range(cfg.group_size)]
+        rewards, parts = score(run.combiner, records, flat)
+        times["time_reward"] += time.time() - tick
+        same = group_all_equal(rewards, cfg.group_size)  # [len(index)]
+        for g, i in enumerate(index):
+            if not (cfg.filter_equal_groups and same[g]):
+                kept.append((i, groups[g], rewards[g * cfg.group_size:(g + 1) * cfg.group_size]))
+        totals += rewards.tolist()
+        lengths += [len(ro.token_ids) for ro in flat]
+        truncated += [not ro.finished for ro in flat]
+        equal += same.tolist()
+        for name, column in parts.items():
+            components.setdefault(name, []).extend(column)
+        if len(kept) >= cfg.prompts_per_step:
+            break
+    metrics = {"reward": sum(totals) / len(totals),
+               "accuracy": nanmean(components.get("accuracy", [math.nan])),
+               **{f"reward/{name}": nanmean(column) for name, column in components.items()},
+               "completion_len_mean": sum(lengths) / len(lengths), "completion_len_max": max(lengths),
+               "truncated_frac": sum(truncated) / len(truncated),
+               "equal_groups_frac": sum(equal) / len(equal),
+               "groups": len(kept), "tokens": sum(lengths)}
+    return kept, metrics
+
+
+def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[float], ref_logps: list
+                  ) -> dict[str, Any]:
+    """mu optimizer steps on one batch of rollouts; a NaN/inf loss or gradient skips the step."""
+    accelerator, policy, optimizer = run.accelerator, run.policy, run.optimizer
+    old_logps: list[torch.Tensor | None] = [None] * len(parts)
+    sums: dict[str, float] = {}
+    tokens, entropy, losses, norms = 0.0, 0.0, 0.0, []
+    for iteration in range(cfg.mu):
+        for j, part in enumerate(parts):
+            with autocast(run.dtype):
+                logp, ent = completion_logprobs(policy, part, cfg.temperature, with_entropy=iteration == 0)
+            if old_logps[j] is None:
+                old_logps[j] = logp.detach()  # the policy has not moved yet: it is the sampling policy
+            loss, m = grpo_loss(logp, old_logps[j], ref_logps[j], part.advantages, part.completion_mask,
+                                eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
+                                aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1,
+                                truncated=part.truncated, mask_truncated=cfg.mask_truncated)
+            if not torch.isfinite(loss):
+                optimizer.zero_grad(set_to_none=True)
+                return {"skipped": True, "loss": loss.item()}
+            accelerator.backward(loss * weights[j])
+            losses += loss.item() * weights[j] / cfg.mu
+            for key in ("kl", "clip_frac", "clip_frac_low", "clip_frac_high", "ratio_mean"):
+                sums[key] = sums.get(key, 0.0) + m[key] * m["tokens"]
+            tokens += m["tokens"]
+            if ent is not None:
+                entropy += float(ent[part.completion_mask].sum())
+        grad_norm = float(accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm))
+        if not math.isfinite(grad_norm):
+            optimizer.zero_grad(set_to_none=True)
+            return {"skipped": True, "loss": losses, "grad_norm": grad_norm}
+        norms.append(grad_norm)
+        optimizer.step()
+        run.scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+    real_tokens = sum(float(p.completion_mask.sum()) for p in parts)
+    return {"skipped": False, "loss": losses, "grad_norm": sum(norms) / len(norms),
+            "entropy": entropy / max(real_tokens, 1.0),
+            **{key: value / max(tokens, 1.0) for key, value in sums.items()}}
+
+
+def lr_factor(cfg: GRPOConfig, opt_step: int) -> float:
+    """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio."""
+    if opt_step < cfg.warmup_steps:
+        return (opt_step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    total = max(1, cfg.max_steps * cfg.mu - cfg.warmup_steps)
+    progress = min(1.0, (opt_step - cfg.warmup_steps) / total)
+    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def evaluate(cfg: GRPOConfig, run: Run, step: int) -> dict[str, float]:
+    """Held-out pass@1 of the in-memory policy on each benchmark (main process), under eval/step_N/."""
+    from r1.eval.run import EvalConfig, run_eval
+
+    metrics: dict[str, float] = {}
+    if run.accelerator.is_main_process:
+        policy = run.accelerator.unwrap_model(run.policy)
+        for benchmark in cfg.benchmarks:
+            where = Path(cfg.output_dir) / "eval" / f"step_{step:06d}" / benchmark.replace(":", "_")
+            if where.exists():  # a run killed mid-eval redoes it from scratch
+                shutil.rmtree(where)
+            eval_cfg = EvalConfig(
+                output_dir=str(where), model=f"{cfg.output_dir} at step {step}", benchmark=benchmark,
+                n=cfg.eval_problems, k=cfg.eval_k,
+                temperature=cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature,
+                top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, template=cfg.template,
+                suffix=cfg.suffix, response_prefix=cfg.response_prefix, stop=cfg.stop,
+                batch_size=cfg.rollout_batch_size, seed=cfg.seed)
+            summary = run_eval(eval_cfg, model=policy, tokenizer=run.tokenizer)
+            metrics[f"eval/{benchmark}/pass@1"] = summary["pass@1"]
+            metrics[f"eval/{benchmark}/mean_tokens"] = summary["mean_tokens"]
+    run.accelerator.wait_for_everyone()
+    return metrics
+
+
+def _check_context(cfg: GRPOConfig, policy, prompt_ids: list[list[int]]) -> None:
+    limit = getattr(policy.config, "max_position_embeddings", None)
+    need = max(len(p) for p in prompt_ids) + cfg.max_new_tokens + 1
+    if limit and need > limit:
+        raise R1Error(f"max_new_tokens: the longest prompt ({need - cfg.max_new_tokens - 1} tokens) + "
+                      f"max_new_tokens ({cfg.max_new_tokens}) + eos exceeds the model's context of {limit}")

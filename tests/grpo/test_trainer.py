@@ -1,0 +1,240 @@
+"""The GRPO trainer on the session's tiny model: a short run logs every field and saves an HF policy,
+beta = 0 loads no reference model, resume continues exactly, bad input is refused in one line."""
+
+import json
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import r1.grpo.trainer as trainer
+from r1.errors import R1Error
+from r1.grpo.config import GRPOConfig
+from r1.grpo.loss import grpo_loss
+from r1.grpo.rollouts import PromptStream, build_batch, completion_logprobs, micro_batches
+from r1.grpo.telemetry import STEP_KEYS, read_log
+from r1.rollout import Rollout
+
+SMALL = dict(prompts_per_step=3, group_size=4, max_new_tokens=40, train_problems=50, save_every=0,
+             rollout_batch_size=64)
+
+
+def config(model_dir, out, **overrides) -> GRPOConfig:
+    return GRPOConfig(output_dir=str(out), model=str(model_dir), **{**SMALL, **overrides})
+
+
+def test_short_run_logs_every_field_and_saves_an_hf_policy(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    cfg = config(tiny_model_dir, tmp_path / "run", max_steps=2, eval_every=2, eval_problems=3, eval_k=2)
+    final = trainer.train(cfg)
+    rows = read_log(tmp_path / "run" / "log.jsonl")
+    assert [row["step"] for row in rows] == [1, 2]
+    for row in rows:
+        missing = [key for key in (*STEP_KEYS, "reward/accuracy", "reward/format") if key not in row]
+        assert not missing, missing
+        assert 0 <= row["reward"] <= 1 and 0 <= row["accuracy"] <= 1 and row["lr"] == pytest.approx(1e-4)
+        assert row["completion_len_max"] <= cfg.max_new_tokens and row["grad_norm"] >= 0
+        assert row["skipped"] is False and row["kl"] == 0 and row["time_generate"] > 0
+        # the reward is the spec's weighted sum of its parts
+        expected = 0.7 * row["reward/accuracy"] + 0.3 * row["reward/format"]
+        assert row["reward"] == pytest.approx(expected, abs=1e-5)
+    assert 0 <= rows[-1]["eval/tiny:arithmetic/pass@1"] <= 1
+    assert (tmp_path / "run" / "eval" / "step_000002" / "tiny_arithmetic" / "summary.json").is_file()
+    assert list((tmp_path / "run" / "tb").glob("events.out.tfevents.*"))
+    policy = AutoModelForCausalLM.from_pretrained(final)
+    assert sum(p.numel() for p in policy.parameters()) > 0
+    before = load_file(tiny_model_dir / "model.safetensors")
+    after = load_file(final / "model.safetensors")
+    assert any(not torch.equal(before[k], after[k]) for k in before)  # the policy moved
+    assert (tmp_path / "run" / "checkpoint" / "trainer_state.pt").is_file()
+
+
+@pytest.mark.parametrize("beta, loads", [(0.0, 1), (0.04, 2)])
+def test_a_reference_model_is_loaded_only_when_beta_is_positive(tiny_model_dir, tmp_path, monkeypatch,
+                                                                beta, loads):
+    calls = []
+    real = trainer.load_model
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "load_model", counting)
+    trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, beta=beta))
+    assert len(calls) == loads
+    row = read_log(tmp_path / "log.jsonl")[0]
+    assert row["kl"] == 0  # one update from the reference: policy == reference at sampling time
+
+
+def test_resume_continues_to_identical_weights(tiny_model_dir, tmp_path):
+    straight = trainer.train(config(tiny_model_dir, tmp_path / "a", max_steps=3))
+    trainer.train(config(tiny_model_dir, tmp_path / "b", max_steps=2))
+    resumed = trainer.train(config(tiny_model_dir, tmp_path / "b", max_steps=3))
+    a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [row["step"] for row in read_log(tmp_path / "b" / "log.jsonl")] == [1, 2, 3]
+
+
+def test_bad_input_is_refused_with_one_clear_line(tiny_model_dir, tmp_path):
+    def refused(match, **overrides):
+        with pytest.raises(R1Error, match=match):
+            trainer.train(config(tiny_model_dir, tmp_path / "bad", max_steps=1, **overrides))
+
+    refused(r"group_size \(G\) must be >= 2", group_size=1)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    refused("gave no training problems", data=str(empty))
+    refused("longer than max_prompt_tokens=5", max_prompt_tokens=5)
+    refused("exceeds the model's context", max_new_tokens=10_000)
+    refused("unknown task family", families=["nope"])
+    trainer.train(config(tiny_model_dir, tmp_path / "done", max_steps=1))
+    with pytest.raises(R1Error, match="already holds a GRPO run"):
+        trainer.train(config(tiny_model_dir, tmp_path / "done", max_steps=2, resume=False))
+
+
+def test_nan_losses_skip_the_step_then_abort(tiny_model_dir, tmp_path, monkeypatch):
+    def nan_loss(*args, **kwargs):
+        loss, metrics = grpo_loss(*args, **kwargs)
+        return loss * math.nan, metrics
+
+    monkeypatch.setattr(trainer, "grpo_loss", nan_loss)
+    with pytest.raises(R1Error, match="2 steps in a row had a NaN/inf loss"):
+        trainer.train(config(tiny_model_dir, tmp_path, max_steps=5, max_bad_steps=2))
+    rows = read_log(tmp_path / "log.jsonl")
+    assert [(row["step"], row["skipped"]) for row in rows] == [(1, True), (2, True)]
+
+
+def test_dynamic_sampling_drops_equal_groups_and_draws_more(tiny_model_dir, tmp_path, monkeypatch):
+    def every_other_group_equal(combiner, records, rollouts):
+        groups = len(rollouts) // 4
+        rewards = torch.tensor([[0.0] * 4 if g % 2 == 0 else [1.0, 0.0, 0.0, 0.0] for g in range(groups)])
+        return rewards.flatten(), {"accuracy": rewards.flatten().tolist()}
+
+    monkeypatch.setattr(trainer, "score", every_other_group_equal)
+    trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, filter_equal_groups=True,
+                         max_sample_rounds=4))
+    row = read_log(tmp_path / "log.jsonl")[0]
+    # rounds draw 3, 2, 1, 1 prompts; the odd-numbered group of the first two rounds is kept
+    assert row["groups"] == 2 and row["equal_groups_frac"] == pytest.approx(5 / 7)
+    assert row["skipped"] is False
+
+
+def test_all_groups_equal_means_no_update(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer, "score", lambda c, records, rollouts: (torch.zeros(len(rollouts)), {}))
+    final = trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, filter_equal_groups=True,
+                                 max_sample_rounds=2))
+    row = read_log(tmp_path / "log.jsonl")[0]
+    assert row["groups"] == 0 and row["skipped"] is True and row["grad_norm"] is None
+    before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(final / "model.safetensors")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_several_updates_per_batch_move_the_ratio(tiny_model_dir, tmp_path):
+    trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, mu=3, lr=1e-2))
+    row = read_log(tmp_path / "log.jsonl")[0]
+    assert row["ratio_mean"] != 1.0 and row["clip_frac"] >= 0
+
+
+def test_prompts_from_a_jsonl_file(tiny_model_dir, tmp_path):
+    from r1.tasks import generate
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in generate("arithmetic", "train", 6)))
+    trainer.train(config(tiny_model_dir, tmp_path / "run", max_steps=1, data=str(data)))
+    assert read_log(tmp_path / "run" / "log.jsonl")[0]["reward"] is not None
+    with pytest.raises(R1Error, match="eval_every with data needs eval_benchmarks"):
+        trainer.train(config(tiny_model_dir, tmp_path / "run2", max_steps=1, data=str(data), eval_every=1))
+
+
+def _fake_rollouts(lengths, finished, vocab=20, offset=10):
+    g = torch.Generator().manual_seed(0)
+    return [Rollout(0, i, "", (torch.randint(0, vocab, (n,), generator=g) + offset).tolist(), f)
+            for i, (n, f) in enumerate(zip(lengths, finished))]
+
+
+def test_batch_layout_appends_eos_to_finished_and_positions_skip_padding(tiny_model):
+    prompts = [[4, 28, 39, 1, 5], [4, 28, 39, 40, 37, 41, 1, 5]]  # different lengths: left padding
+    rollouts = _fake_rollouts([3, 6], [True, False])
+    batch = build_batch(prompts, rollouts, torch.tensor([1.0, -1.0]), pad_id=0, eos_id=1)
+    assert batch.prompt_width == 8 and batch.completion_mask.sum(1).tolist() == [4, 6]
+    assert batch.input_ids[0, 8:12].tolist() == rollouts[0].token_ids + [1]  # eos after a finished one
+    assert batch.truncated.tolist() == [False, True]
+    with torch.no_grad():
+        logp, _ = completion_logprobs(tiny_model, batch, temperature=0.7)  # [2, 6]
+        for row, (prompt, ro) in enumerate(zip(prompts, rollouts)):
+            ids = torch.tensor([prompt + ro.token_ids + ([1] if ro.finished else [])])
+            alone = tiny_model(input_ids=ids).logits[:, len(prompt) - 1:] / 0.7
+            expect = alone[0, :-1].log_softmax(-1).gather(-1, ids[0, len(prompt):, None])[:, 0]
+            assert torch.allclose(logp[row, :len(expect)], expect, atol=1e-5)
+
+
+@pytest.mark.parametrize("aggregation", ["seq-mean-token-mean", "token-mean", "constant"])
+@pytest.mark.parametrize("mask_truncated", [False, True])
+def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mask_truncated):
+    model = tiny_model
+    prompts = [[4, 28, 39, 1, 5]] * 3 + [[4, 28, 39, 40, 37, 1, 5]] * 4
+    rollouts = _fake_rollouts([3, 9, 1, 5, 7, 2, 4], [True, False, True, True, False, True, True])
+    batch = build_batch(prompts, rollouts, torch.linspace(-1, 1, 7), pad_id=0, eos_id=1)
+
+    def grads(accum):
+        cfg = GRPOConfig(output_dir="x", model="x", aggregation=aggregation, mask_truncated=mask_truncated,
+                         grad_accum=accum, max_new_tokens=12)
+        model.zero_grad()
+        parts, weights = micro_batches(cfg, batch)
+        assert len(parts) == accum and sum(len(p) for p in parts) == len(batch)
+        for part, weight in zip(parts, weights):
+            logp, _ = completion_logprobs(model, part, 1.0)
+            loss, _ = grpo_loss(logp, logp.detach(), None, part.advantages, part.completion_mask,
+                                aggregation=aggregation, max_len=13, truncated=part.truncated,
+                                mask_truncated=mask_truncated)
+            (loss * weight).backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    whole, split = grads(1), grads(3)
+    model.zero_grad()
+    for a, b in zip(whole, split):
+        assert torch.allclose(a, b, atol=1e-6, rtol=1e-4)
+
+
+def test_prompt_stream_is_a_function_of_seed_and_cursor():
+    records = [{"problem": str(i)} for i in range(5)]
+    stream = PromptStream(records, [r["problem"] for r in records], [[1]] * 5, seed=3)
+    first = stream.take(7)
+    assert sorted(first[:5]) == list(range(5))  # every record once per pass
+    again = PromptStream(records, [r["problem"] for r in records], [[1]] * 5, seed=3)
+    again.cursor = 4
+    assert again.take(3) == first[4:7]
+
+
+def test_lr_schedule_warms_up_then_decays():
+    cfg = GRPOConfig(output_dir="x", model="x", warmup_steps=2, lr_schedule="cosine", max_steps=12,
+                     min_lr_ratio=0.1)
+    factors = [trainer.lr_factor(cfg, i) for i in range(13)]
+    assert factors[:3] == [0.5, 1.0, 1.0] and factors[-1] == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(factors[1:], factors[2:]))
+    assert trainer.lr_factor(GRPOConfig(output_dir="x", model="x"), 50) == 1.0
+
+
+def test_recipe_loads(tmp_path):
+    from pathlib import Path
+
+    from r1.config import load_config
+
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "tiny" / "zero.yaml"
+    cfg = load_config(GRPOConfig, recipe, [f"output_dir={tmp_path}"])
+    assert (cfg.beta, cfg.group_size, cfg.prompts_per_step, cfg.lr) == (0.0, 8, 16, 1e-4)
+    assert cfg.reward.weights_for("reasoning") == {"accuracy": 0.7, "format": 0.3}
+
+
+def test_cli_grpo_refuses_in_one_line(tiny_model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from r1.cli import app
+
+    result = CliRunner().invoke(app, ["grpo", f"model={tiny_model_dir}", f"output_dir={tmp_path}",
+                                      "group_size=1"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        "error: group_size (G) must be >= 2 so completions can be compared, got 1"]
