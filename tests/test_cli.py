@@ -140,13 +140,27 @@ def test_tasks_list(cli):
 def test_demo_reuses_a_base_model(cli, tmp_path, tiny_model_dir):
     out = tmp_path / "demo"
     result = cli("demo", f"output_dir={out}", f"base_model={tiny_model_dir}", "families=[linear, countdown]",
-                 "eval_problems=2", "k=2", "max_new_tokens=12")
+                 "eval_problems=2", "k=2", "max_new_tokens=12", "zero.max_steps=0")
     assert result.exit_code == 0, result.output
     table = (out / "results.md").read_text()
-    assert "linear" in table and "countdown" in table
+    assert "linear" in table and "countdown" in table and "R1-Zero" not in table
     for family in ("linear", "countdown"):
         rows = (out / "eval_base" / family / "samples.jsonl").read_text().splitlines()
         assert len(rows) == 2 * 2
+
+
+def test_demo_runs_r1_zero_and_reports_before_and_after(cli, tmp_path, tiny_model_dir):
+    out = tmp_path / "demo"
+    result = cli("demo", f"output_dir={out}", f"base_model={tiny_model_dir}", "families=[arithmetic]",
+                 "eval_problems=2", "k=2", "max_new_tokens=12", "zero.max_steps=2", "zero.eval_every=0",
+                 "zero.prompts_per_step=2", "zero.group_size=2", "zero.max_new_tokens=12")
+    assert result.exit_code == 0, result.output
+    header = (out / "results.md").read_text().splitlines()[0]
+    assert "base pass@1" in header and "R1-Zero pass@1" in header
+    assert (out / "zero" / "final" / "config.json").is_file()
+    assert len((out / "eval_zero" / "arithmetic" / "samples.jsonl").read_text().splitlines()) == 2 * 2
+    assert sorted(p.name for p in (out / "zero" / "plots").glob("*.png"))
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'fresh'}", "zero.bogus=1"), "zero", "bogus")
 
 
 @pytest.mark.skipif(shutil.which("r1") is None, reason="the r1 console script is not installed")
