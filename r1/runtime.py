@@ -42,3 +42,29 @@ def autocast(dtype: torch.dtype):
         return contextlib.nullcontext()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.autocast(device, dtype=dtype)
+
+
+def swap_in_dir(tmp: Path, target: Path) -> None:
+    """Make the fully written directory `tmp` the new `target` (a checkpoint).
+
+    A kill at any moment leaves one complete checkpoint: `target`, or `target.old` between the two
+    renames, which `recover_dir` puts back.
+    """
+    import shutil
+
+    old = target.with_name(target.name + ".old")
+    if old.exists() and target.exists():
+        shutil.rmtree(old)  # left by an earlier swap that was killed after its second rename
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def recover_dir(target: Path) -> Path:
+    """`target`, restored from `target.old` if a kill fell between `swap_in_dir`'s two renames."""
+    old = target.with_name(target.name + ".old")
+    if not target.exists() and old.exists():
+        old.rename(target)
+    return target

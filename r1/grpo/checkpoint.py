@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from r1.runtime import recover_dir, swap_in_dir
+
 STATE_FILE = "trainer_state.pt"
 
 
 def has_checkpoint(ckpt: Path) -> bool:
-    return (ckpt / STATE_FILE).is_file()
+    return (recover_dir(ckpt) / STATE_FILE).is_file()
 
 
 def save_checkpoint(ckpt: Path, model, tokenizer, optimizer, scheduler, state: dict[str, Any]) -> None:
@@ -30,13 +32,7 @@ def save_checkpoint(ckpt: Path, model, tokenizer, optimizer, scheduler, state: d
         rng["cuda"] = torch.cuda.get_rng_state_all()
     torch.save({**state, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "rng": rng}, tmp / STATE_FILE)
-    if ckpt.exists():
-        old = ckpt.with_name(ckpt.name + ".old")
-        ckpt.rename(old)
-        tmp.rename(ckpt)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(ckpt)
+    swap_in_dir(tmp, ckpt)
 
 
 def load_checkpoint(ckpt: Path, optimizer, scheduler) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from r1.config import StageConfig, save_config
 from r1.models.corpus import CorpusMix, sample_documents
 from r1.models.tokenizer import train_char_tokenizer
 from r1.progress import console, progress_bar
-from r1.runtime import autocast, resolve_precision, set_seed
+from r1.runtime import autocast, recover_dir, resolve_precision, set_seed, swap_in_dir
 
 DONE_FILE = "r1_pretrain.json"
 
@@ -110,7 +110,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
     set_seed(cfg.seed)
     mix = CorpusMix(cfg.families, cfg.difficulty, cfg.cot_share, cfg.direct_right, cfg.zh_step_share)
     tokenizer = _tokenizer(cfg, mix, out)
-    ckpt = out / "checkpoint"
+    ckpt = recover_dir(out / "checkpoint")
     if (ckpt / "trainer_state.pt").is_file():
         model = AutoModelForCausalLM.from_pretrained(ckpt)
     else:
@@ -173,14 +173,7 @@ def _checkpoint(ckpt: Path, model, optimizer, step: int) -> None:
     model.save_pretrained(tmp)
     torch.save({"step": step, "optimizer": optimizer.state_dict(), "python_rng": random.getstate(),
                 "torch_rng": torch.get_rng_state()}, tmp / "trainer_state.pt")
-    if ckpt.exists():  # swap in only after the new checkpoint is complete
-        old = ckpt.with_name("checkpoint.old")
-        ckpt.rename(old)
-        tmp.rename(ckpt)
-        import shutil
-        shutil.rmtree(old)
-    else:
-        tmp.rename(ckpt)
+    swap_in_dir(tmp, ckpt)  # only after the new checkpoint is complete
 
 
 def _resume(ckpt: Path, optimizer) -> int:
