@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from r1.config import read_yaml
 from r1.eval.run import EvalConfig, run_eval
@@ -29,7 +30,12 @@ def base_model_dir(tmp_path_factory) -> Path:
     if reuse := os.environ.get("R1_TEST_BASE_MODEL"):
         assert is_pretrained(reuse), f"R1_TEST_BASE_MODEL={reuse} is not a finished `r1 pretrain` output"
         return Path(reuse)
-    return Path(pretrain(PretrainConfig(output_dir=str(tmp_path_factory.mktemp("default-base")))))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)  # the suite pins one thread; this is its one long job
+    try:
+        return Path(pretrain(PretrainConfig(output_dir=str(tmp_path_factory.mktemp("default-base")))))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def held_out(model_dir: Path, out: Path, cfg: GRPOConfig) -> dict:
