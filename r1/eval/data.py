@@ -16,7 +16,6 @@ BENCHMARKS = {
     "aime24": ("aime24/test.jsonl", "math"),
     "mbpp": ("mbpp_sanitized/test.jsonl", "code"),
 }
-TASKS = ("math", "gsm8k", "code", "tiny")
 
 
 def read_jsonl(path: str | Path, field: str = "data") -> list[dict[str, Any]]:

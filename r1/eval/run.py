@@ -14,7 +14,7 @@ from typing import Any, Literal
 from r1.config import StageConfig, save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark, load_data
-from r1.eval.scoring import score_batch
+from r1.eval.scoring import TASKS, score_batch
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
@@ -60,8 +60,8 @@ def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
         return load_benchmark(cfg.benchmark, cfg.n, cfg.seed)
     if not cfg.data:
         raise R1Error("nothing to evaluate: give benchmark=NAME or data=FILE task=T")
-    if cfg.task not in ("math", "gsm8k", "code", "tiny"):
-        raise R1Error(f"task: with data, task must be one of math, gsm8k, code, tiny (got {cfg.task!r})")
+    if cfg.task not in TASKS:
+        raise R1Error(f"task: with data, task must be one of {', '.join(TASKS)} (got {cfg.task!r})")
     return load_data(cfg.data, cfg.n), cfg.task
 
 

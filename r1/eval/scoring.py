@@ -30,6 +30,3 @@ def score_batch(task: str, records: list[dict[str, Any]], completions: list[str]
     scores = task_accuracy(completions, **fields)
     return [(extracted(task, c), score == 1.0) for c, score in zip(completions, scores)]
 
-
-def score_completion(task: str, record: dict[str, Any], completion: str) -> tuple[str | None, bool]:
-    return score_batch(task, [record], [completion])[0]
