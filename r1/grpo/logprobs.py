@@ -46,13 +46,18 @@ def token_logprobs(logits: torch.Tensor, input_ids: torch.Tensor, *,
     if input_ids.shape != logits.shape[:2]:
         raise ValueError(f"input_ids {tuple(input_ids.shape)} must match logits [B, T] "
                          f"{tuple(logits.shape[:2])}")
-    targets = input_ids[:, 1:]  # [B, T-1]
+    return picked_logprobs(logits[:, :-1], input_ids[:, 1:], temperature=temperature)
+
+
+def picked_logprobs(logits: torch.Tensor, targets: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
+    """out[b, t] = log softmax(logits[b, t] / temperature)[targets[b, t]]: [B, T, V], [B, T] -> [B, T]."""
+    _check(logits, temperature)
     rows = []
     for b in range(logits.shape[0]):
-        z = _row(logits[b, :-1], temperature)  # [T-1, V]
-        picked = z.gather(-1, targets[b, :, None]).squeeze(-1)  # [T-1]
-        rows.append(picked - torch.logsumexp(z, dim=-1))  # [T-1]
-    return torch.stack(rows)  # [B, T-1]
+        z = _row(logits[b], temperature)  # [T, V]
+        picked = z.gather(-1, targets[b, :, None]).squeeze(-1)  # [T]
+        rows.append(picked - torch.logsumexp(z, dim=-1))  # [T]
+    return torch.stack(rows)  # [B, T]
 
 
 def entropy_from_logits(logits: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:

@@ -21,7 +21,8 @@ from typing import Any, Sequence
 import torch
 
 from r1.errors import R1Error
-from r1.grpo.logprobs import entropy_from_logits, token_logprobs
+from r1.grpo.logprobs import entropy_from_logits, picked_logprobs
+from r1.models.fast import FastLM, unsupported
 from r1.prompts import build_prompt
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import Rollout
@@ -146,17 +147,31 @@ def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], ad
 
 def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False
                         ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Log-probs [b, L] of the completion tokens at the sampling temperature (and entropies [b, L])."""
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                   position_ids=batch.position_ids, use_cache=False).logits  # [b, P + L, V]
-    start = batch.prompt_width - 1  # the last prompt position predicts the first completion token
-    logits = logits[:, start:]  # [b, L + 1, V]
-    logp = token_logprobs(logits, batch.input_ids[:, start:], temperature=temperature)  # [b, L]
+    """Log-probs [b, L] of the completion tokens at the sampling temperature (and entropies [b, L]).
+
+    Llama-family models take the lean forward, which runs each distinct prompt of the batch once
+    (a group's G rows share it); others, and wrapped models (DDP/FSDP/peft), the model's own forward.
+    """
+    p = batch.prompt_width
+    if unsupported(model) is None:
+        logits = _shared_prompt_logits(FastLM(model), batch)  # [b, L, V]
+    else:
+        logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                       position_ids=batch.position_ids, use_cache=False).logits  # [b, P + L, V]
+        logits = logits[:, p - 1 : -1]  # [b, L, V]: the last prompt position predicts completion token 0
+    logp = picked_logprobs(logits, batch.input_ids[:, p:], temperature=temperature)  # [b, L]
     entropy = None
     if with_entropy:
         with torch.no_grad():
-            entropy = entropy_from_logits(logits[:, :-1].detach(), temperature=temperature)  # [b, L]
+            entropy = entropy_from_logits(logits.detach(), temperature=temperature)  # [b, L]
     return logp, entropy
+
+
+def _shared_prompt_logits(lean: FastLM, batch: Batch) -> torch.Tensor:
+    p = batch.prompt_width
+    prompts = torch.cat([batch.input_ids[:, :p], batch.attention_mask[:, :p]], dim=1)  # [b, 2P]
+    distinct, index = torch.unique(prompts, dim=0, return_inverse=True)  # [U, 2P], [b]
+    return lean.shared_prompt_logits(distinct[:, :p], distinct[:, p:], index, batch.input_ids[:, p:])
 
 
 def micro_batches(cfg, batch: Batch) -> tuple[list[Batch], list[float]]:

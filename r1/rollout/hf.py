@@ -1,16 +1,26 @@
-"""Rollouts with Hugging Face `generate`: batched, left-padded, KV-cached, stopping at eos or stop strings."""
+"""Rollouts from an in-memory Hugging Face model: batched, left-padded, KV-cached, stopping at eos or
+stop strings.
+
+Llama-family models take the lean path (r1.rollout.lean: each prompt prefilled once for its n samples,
+preallocated cache, finished rows dropped); any other model goes through `model.generate`.
+"""
 
 from __future__ import annotations
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from r1.models.fast import FastLM, unsupported
 from r1.rollout.base import Rollout, SamplingParams
+from r1.rollout.lean import lean_sample
 
 
 class HFEngine:
-    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, batch_size: int = 64):
+    def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, batch_size: int = 64,
+                 lean: bool = True):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
+        self.why_not_lean = unsupported(model) if lean else "lean=False"
+        self.lean = FastLM(model) if self.why_not_lean is None else None
 
     def _stop_ids(self, stop: list[str]) -> tuple[list[int], list[str]]:
         """Stop strings that are single tokens become eos ids (cheap); the rest go to `stop_strings`."""
@@ -24,6 +34,8 @@ class HFEngine:
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Rollout]]:
         if params.seed is not None:
             torch.manual_seed(params.seed)
+        if self.lean is not None:
+            return self._generate_lean(prompts, params)
         jobs = [(i, j) for i in range(len(prompts)) for j in range(params.n)]
         # Similar lengths together: less padding per batch.
         jobs.sort(key=lambda job: len(prompts[job[0]]))
@@ -34,6 +46,28 @@ class HFEngine:
                 rollout.prompt_index, rollout.sample_index = i, j
                 out[i][j] = rollout
         return out  # type: ignore[return-value]
+
+    def _generate_lean(self, prompts: list[str], params: SamplingParams) -> list[list[Rollout]]:
+        tok = self.tokenizer
+        stop_ids, stop_strings = self._stop_ids(params.stop)
+        ids = tok(prompts, add_special_tokens=False)["input_ids"]
+        order = sorted(range(len(prompts)), key=lambda i: len(ids[i]))  # less padding per batch
+        per_batch = max(1, self.batch_size // params.n)
+        out: list[list[Rollout]] = [[] for _ in prompts]
+        was_training = self.model.training
+        self.model.eval()
+        for start in range(0, len(order), per_batch):
+            chunk = order[start : start + per_batch]
+            completions = lean_sample(self.lean, [ids[i] for i in chunk], params.n, params.max_new_tokens,
+                                      params.temperature, params.top_p, {tok.eos_token_id, *stop_ids},
+                                      stop_strings, tok, tok.pad_token_id)
+            for k, i in enumerate(chunk):
+                for j in range(params.n):
+                    rollout = self._rollout(completions[k * params.n + j], stop_ids, stop_strings)
+                    rollout.prompt_index, rollout.sample_index = i, j
+                    out[i].append(rollout)
+        self.model.train(was_training)
+        return out
 
     def _generate_batch(self, prompts: list[str], params: SamplingParams) -> list[Rollout]:
         tok, model = self.tokenizer, self.model
