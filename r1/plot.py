@@ -2,8 +2,8 @@
 
     r1 plot runs/tiny-zero    # -> runs/tiny-zero/plots/{accuracy,length,reward}.png
 
-Noisy per-step curves get a moving average drawn over them; held-out pass@1 (eval rows) is drawn on
-the accuracy plot as points.
+Noisy per-step curves get a moving average drawn over them; held-out pass@1 and mean length (eval
+rows, step 0 = before RL) are drawn as points.
 """
 
 from __future__ import annotations
@@ -56,17 +56,17 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     out = run / "plots"
     out.mkdir(exist_ok=True)
     figures = {
-        "accuracy": ("accuracy", ["accuracy"], True),
-        "length": ("mean response length (tokens)", ["completion_len_mean"], False),
-        "reward": ("reward", [k for k in rows[-1] if k == "reward" or k.startswith("reward/")], False),
+        "accuracy": ("accuracy", ["accuracy"], "pass@1"),
+        "length": ("mean response length (tokens)", ["completion_len_mean"], "mean_tokens"),
+        "reward": ("reward", [k for k in rows[-1] if k == "reward" or k.startswith("reward/")], None),
     }
     written = []
     for name, (ylabel, keys, with_eval) in figures.items():
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         for key in keys:
-            _draw(ax, *_series(rows, key), label=f"training batch {key}" if name == "accuracy" else key)
+            _draw(ax, *_series(rows, key), label=f"training batch {key}" if name != "reward" else key)
         if with_eval:
-            evals = {k for row in rows for k in row if k.startswith("eval/") and k.endswith("pass@1")}
+            evals = {k for row in rows for k in row if k.startswith("eval/") and k.endswith(with_eval)}
             for key in sorted(evals):
                 ax.plot(*_series(rows, key), marker="s", linestyle="--", label=f"held-out {key[5:]}")
         ax.set_xlabel("step")

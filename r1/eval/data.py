@@ -42,13 +42,16 @@ def benchmark_path(name: str) -> Path:
 
 
 def load_benchmark(name: str, n: int | None = None, seed: int = 0) -> tuple[list[dict], str]:
-    """Records and scoring task for a shipped benchmark or `tiny:<family>` (held-out split)."""
+    """Records and scoring task for a shipped benchmark or `tiny:<family>[@difficulty]` (held-out split)."""
     if name.startswith("tiny:"):
         from r1.tasks import generate
 
-        return generate(name.split(":", 1)[1], "test", n or 200, seed=seed), "tiny"
+        family, _, level = name.split(":", 1)[1].partition("@")
+        if level and not level.isdigit():
+            raise R1Error(f"benchmark: {name!r}: the difficulty after @ must be a whole number")
+        return generate(family, "test", n or 200, seed=seed, difficulty=int(level) if level else None), "tiny"
     if name not in BENCHMARKS:
-        known = ", ".join([*BENCHMARKS, "tiny:<family>"])
+        known = ", ".join([*BENCHMARKS, "tiny:<family>[@difficulty]"])
         raise R1Error(f"benchmark: unknown benchmark {name!r} (known: {known})")
     records = read_jsonl(benchmark_path(name), "benchmark")
     return records[:n] if n else records, BENCHMARKS[name][1]

@@ -88,7 +88,8 @@ class GRPOConfig(StageConfig):
     eval_every: int = 0
     """Held-out pass@1 every this many steps, and at the end (0: never)."""
     eval_benchmarks: list[str] = Field(default_factory=list)
-    """Benchmarks to evaluate (e.g. tiny:arithmetic); empty means tiny:<family> for each family."""
+    """Benchmarks to evaluate (e.g. tiny:arithmetic, tiny:arithmetic@2); empty means each training
+    family's held-out split at the training difficulty."""
     eval_problems: int = 100
     """Held-out problems per benchmark."""
     eval_k: int = 4
@@ -128,4 +129,5 @@ class GRPOConfig(StageConfig):
     @property
     def benchmarks(self) -> list[str]:
         """What the periodic evaluation scores."""
-        return self.eval_benchmarks or [f"tiny:{family}" for family in self.families]
+        level = f"@{self.difficulty}" if self.difficulty else ""
+        return self.eval_benchmarks or [f"tiny:{family}{level}" for family in self.families]

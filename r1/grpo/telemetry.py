@@ -47,7 +47,8 @@ class Telemetry:
             return
         out = Path(output_dir)
         self.path = out / "log.jsonl"
-        kept = [row for row in read_log(self.path) if row.get("step", 0) <= resume_step]
+        # A fresh start (resume_step 0) keeps nothing, not even a killed run's step-0 eval.
+        kept = [row for row in read_log(self.path) if resume_step and row.get("step", 0) <= resume_step]
         self.path.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
         self.file = self.path.open("a", encoding="utf-8")
         from torch.utils.tensorboard import SummaryWriter

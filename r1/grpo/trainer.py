@@ -38,10 +38,10 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 
+from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from r1.config import save_config
 from r1.errors import R1Error
 from r1.grpo.advantages import group_advantages, group_all_equal
-from r1.grpo.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from r1.grpo.config import GRPOConfig
 from r1.grpo.loss import grpo_loss
 from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, completion_logprobs,
@@ -77,6 +77,8 @@ def train(cfg: GRPOConfig) -> Path:
     run = setup(cfg)
     out, accelerator = Path(cfg.output_dir), run.accelerator
     telemetry = Telemetry(out, run.start, accelerator.is_main_process)
+    if cfg.eval_every and run.start == 0:  # the curves start from the model before any RL
+        telemetry.log(0, evaluate(cfg, run, 0))
     with progress_bar() as bar:
         job = bar.add_task("grpo", total=cfg.max_steps, completed=run.start, status="")
         for step in range(run.start + 1, cfg.max_steps + 1):  # steps count from 1, as in the log

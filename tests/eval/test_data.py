@@ -28,6 +28,16 @@ def test_tiny_benchmark_is_the_test_split():
     assert {r["task"] for r in records} == {"countdown"}
 
 
+def test_tiny_benchmark_at_a_difficulty():
+    records, _ = load_benchmark("tiny:arithmetic@2", n=5)
+    assert {r["difficulty"] for r in records} == {2}
+    assert all(r["problem"].count("+") + r["problem"].count("-") == 2 for r in records)  # 3 operands
+    default, _ = load_benchmark("tiny:arithmetic", n=5)
+    assert {r["difficulty"] for r in default} == {1}
+    with pytest.raises(R1Error, match="whole number"):
+        load_benchmark("tiny:arithmetic@x")
+
+
 def test_unknown_benchmark():
     with pytest.raises(R1Error, match="bogus"):
         load_benchmark("bogus")

@@ -30,7 +30,10 @@ def test_short_run_logs_every_field_and_saves_an_hf_policy(tiny_model_dir, tmp_p
     cfg = config(tiny_model_dir, tmp_path / "run", max_steps=2, eval_every=2, eval_problems=3, eval_k=2)
     final = trainer.train(cfg)
     rows = read_log(tmp_path / "run" / "log.jsonl")
-    assert [row["step"] for row in rows] == [1, 2]
+    assert [row["step"] for row in rows] == [0, 1, 2]
+    start, rows = rows[0], rows[1:]  # step 0: the held-out eval of the model before any RL
+    assert 0 <= start["eval/tiny:arithmetic/pass@1"] <= 1 and start["reward"] is None
+    assert (tmp_path / "run" / "eval" / "step_000000" / "tiny_arithmetic" / "summary.json").is_file()
     for row in rows:
         missing = [key for key in (*STEP_KEYS, "reward/accuracy", "reward/format") if key not in row]
         assert not missing, missing

@@ -1,6 +1,6 @@
-"""GRPO checkpoints: an HF model + tokenizer directory plus trainer_state.pt (optimizer, scheduler,
-RNG states, step, prompt cursor). Written to a temporary directory and swapped in whole, so a kill
-mid-save leaves the previous checkpoint intact."""
+"""Trainer checkpoints (GRPO, SFT): an HF model (or LoRA adapter) + tokenizer directory plus
+trainer_state.pt (optimizer, scheduler, RNG states, step, data cursor). Written to a temporary
+directory and swapped in whole, so a kill mid-save leaves the previous checkpoint intact."""
 
 from __future__ import annotations
 
