@@ -171,6 +171,14 @@ def grpo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
 
 
 @app.command()
+def sft(config: ConfigOpt = None, overrides: Overrides = None) -> None:
+    """Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if stopped."""
+    from r1.sft import SFTConfig, train
+
+    _run(lambda: train(_load(SFTConfig, config, overrides)))
+
+
+@app.command()
 def plot(run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")]) -> None:
     """Write PNG curves of a GRPO run (accuracy, response length, reward vs step) into RUN_DIR/plots."""
     from r1.plot import plot_run

@@ -1,0 +1,96 @@
+"""SFTConfig: every knob of a supervised fine-tuning run, each documented once where it is declared."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from r1.config import StageConfig
+from r1.errors import R1Error
+from r1.models.lora import LoraSettings
+from r1.prompts import Template
+
+
+class SFTConfig(StageConfig):
+    model: str
+    """Local Hugging Face directory of the model to fine-tune."""
+    data: str | None = None
+    """A JSONL file or datasets dir of records {prompt, response} or {messages: [...]}, optional system."""
+    families: list[str] = Field(default_factory=list)
+    """Without `data`: tiny-world families whose 'train' problems become step-by-step solutions
+    in the R1 format, <think>steps</think><answer>answer</answer>."""
+    difficulty: int | None = None
+    """Difficulty of the tiny-world problems; None uses each family's default."""
+    train_problems: int = 2000
+    """Records drawn per family (with `families`)."""
+    template: Template = "chat"
+    """How a prompt is rendered, as GRPO and eval render it: chat (the tokenizer's template),
+    r1_zero (the paper's plain-text template) or plain."""
+    suffix: str = ""
+    """Appended to each user prompt, as GRPO's and eval's `suffix`."""
+    max_seq_len: int = 1024
+    """Longest prompt + response + eos, in tokens."""
+    overlong: Literal["refuse", "drop"] = "refuse"
+    """A record longer than max_seq_len stops the run before training (refuse) or is left out (drop);
+    it is never truncated, which would teach the model to stop mid-answer."""
+    batch_size: int = 16
+    """Records per optimizer step, over all processes together."""
+    grad_accum: int = 1
+    """Micro-batches per process per optimizer step (same gradient, less memory)."""
+    epochs: float = 1.0
+    """Passes over the data (with max_steps = 0)."""
+    max_steps: int = 0
+    """Optimizer steps in all; 0 derives them from epochs."""
+    sort_by_length: bool = False
+    """Sort each step's records by length before splitting them into micro-batches (less padding)."""
+    lr: float = 1e-4
+    """Peak learning rate."""
+    lr_schedule: Literal["constant", "cosine"] = "cosine"
+    """constant after warmup, or cosine decay to lr * min_lr_ratio at the last step."""
+    warmup_steps: int = 0
+    """Linear warmup, in optimizer steps."""
+    min_lr_ratio: float = 0.1
+    """Where the cosine ends, as a share of lr."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    max_grad_norm: float = 1.0
+    """Gradients are clipped to this global norm."""
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    """LoRA adapters instead of full fine-tuning; output_dir/final is then the merged full model."""
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    """Autocast dtype of the forward (auto: bf16 where the hardware has it)."""
+    save_every: int = 100
+    """Write output_dir/checkpoint every this many steps (0: only at the end)."""
+    resume: bool = True
+    """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""
+    eval_benchmarks: list[str] = Field(default_factory=list)
+    """Held-out benchmarks scored at the end (e.g. tiny:arithmetic); empty: no eval."""
+    eval_problems: int = 100
+    """Held-out problems per benchmark."""
+    eval_k: int = 4
+    """Samples per held-out problem."""
+    eval_temperature: float = 1.0
+    """Eval sampling temperature."""
+    eval_max_new_tokens: int = 256
+    """Longest eval completion."""
+    stop: list[str] = Field(default_factory=lambda: ["</answer>"])
+    """Eval generation also ends after these strings."""
+
+    def check(self) -> None:
+        """Refuse settings that cannot train, with one clear line (an R1Error)."""
+        problems = [
+            (self.batch_size < 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.grad_accum < 1, f"grad_accum must be >= 1, got {self.grad_accum}"),
+            (self.max_steps < 0, f"max_steps must be >= 0, got {self.max_steps}"),
+            (self.max_steps == 0 and self.epochs <= 0,
+             f"epochs must be > 0 (or set max_steps), got {self.epochs}"),
+            (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
+            (self.max_seq_len < 2, f"max_seq_len must be >= 2, got {self.max_seq_len}"),
+            (self.lora.enabled and self.lora.r < 1, f"lora.r must be >= 1, got {self.lora.r}"),
+            (not self.data and not self.families, "no training data: give data (a JSONL file or datasets "
+                                                  "dir) or families (tiny-world tasks)"),
+        ]
+        for bad, message in problems:
+            if bad:
+                raise R1Error(message)

@@ -1,0 +1,199 @@
+"""SFT records -> token ids with the loss on the response only -> padded micro-batches.
+
+A record is {prompt, response} or {messages: [{role, content}, ...]} ending with an assistant turn,
+with an optional `system`. The prompt is rendered exactly as GRPO and eval render it
+(`r1.prompts.build_prompt`: the chat template with the generation prompt, r1_zero or plain), the
+response follows it and gets eos appended, as GRPO trains finished completions:
+
+    input_ids  [<prompt tokens>][<response tokens> eos][pad ...]
+    labels     [-100 ...       ][<response tokens> eos][-100 ...]
+
+In a chat, earlier turns are context: only the last assistant turn is trained. Prompt and response
+are tokenized separately, so the response tokens are the ones a rollout of that prompt would produce.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from r1.errors import R1Error
+from r1.prompts import build_prompt
+
+IGNORE = -100
+"""Label of positions without loss (prompt and padding), as torch's cross_entropy ignores."""
+
+
+@dataclass
+class Example:
+    prompt_ids: list[int]
+    response_ids: list[int]  # eos included
+
+    def __len__(self) -> int:
+        return len(self.prompt_ids) + len(self.response_ids)
+
+
+def read_records(cfg) -> list[tuple[str, dict[str, Any]]]:
+    """(where, record) pairs: `where` names the file and line (or record) for error messages."""
+    if not cfg.data:
+        from r1.models.corpus import render_completion
+        from r1.tasks import generate
+
+        return [(r["id"], {"prompt": r["problem"], "response": render_completion(r["solution"], r["answer"])})
+                for family in cfg.families
+                for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
+    path = Path(cfg.data)
+    if path.is_dir():
+        import datasets
+
+        try:
+            loaded = datasets.load_from_disk(str(path))
+        except FileNotFoundError:
+            raise R1Error(f"data: {path} is a directory but not one saved by datasets") from None
+        if isinstance(loaded, datasets.DatasetDict):
+            loaded = loaded["train"] if "train" in loaded else next(iter(loaded.values()))
+        return [(f"{path} record {i + 1}", dict(r)) for i, r in enumerate(loaded)]
+    if not path.is_file():
+        raise R1Error(f"data: {path} not found")
+    pairs = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise R1Error(f"{path}:{line_no}: not valid JSON") from None
+            if not isinstance(record, dict):
+                raise R1Error(f"{path}:{line_no}: each line must be a JSON object")
+            pairs.append((f"{path}:{line_no}", record))
+    return pairs
+
+
+def _text(record: dict, key: str, where: str) -> str:
+    if key not in record or record[key] is None:
+        raise R1Error(f"{where}: missing field '{key}'")
+    if not isinstance(record[key], str):
+        raise R1Error(f"{where}: field '{key}' must be a string, got {type(record[key]).__name__}")
+    return record[key]
+
+
+def conversation(record: dict, where: str) -> tuple[list[dict[str, str]], str]:
+    """(messages before the trained reply, the reply) of a prompt/response or messages record."""
+    if "messages" in record:
+        messages = record["messages"]
+        if not isinstance(messages, list) or not messages:
+            raise R1Error(f"{where}: field 'messages' must be a non-empty list of {{role, content}}")
+        turns = []
+        for i, m in enumerate(messages):
+            if not isinstance(m, dict):
+                raise R1Error(f"{where}: messages[{i}] must be an object with role and content")
+            turns.append({"role": _text(m, "role", f"{where}: messages[{i}]"),
+                          "content": _text(m, "content", f"{where}: messages[{i}]")})
+        if turns[-1]["role"] != "assistant":
+            raise R1Error(f"{where}: the last message must be the assistant's reply to train on, "
+                          f"got role '{turns[-1]['role']}'")
+        history, reply = turns[:-1], turns[-1]["content"]
+    else:
+        if "prompt" not in record:
+            raise R1Error(f"{where}: missing field 'prompt' (or give 'messages')")
+        history = [{"role": "user", "content": _text(record, "prompt", where)}]
+        reply = _text(record, "response", where)
+    if record.get("system") is not None:
+        history = [{"role": "system", "content": _text(record, "system", where)}, *history]
+    if not any(m["role"] == "user" for m in history):
+        raise R1Error(f"{where}: no user message before the assistant's reply")
+    if not reply.strip():
+        raise R1Error(f"{where}: empty response")
+    return history, reply
+
+
+def render_prompt(tokenizer, history: list[dict[str, str]], template: str, suffix: str, where: str) -> str:
+    """The prompt text; a single user turn gives exactly `build_prompt`'s text (what GRPO and eval feed)."""
+    if len(history) == 1:
+        return build_prompt(tokenizer, history[0]["content"], template, suffix)
+    if template != "chat":
+        raise R1Error(f"{where}: template '{template}' renders one user turn; a system prompt or "
+                      "several turns need template=chat")
+    if not tokenizer.chat_template:
+        raise R1Error("template: 'chat' needs a tokenizer with a chat template; use r1_zero or plain")
+    last_user = max(i for i, m in enumerate(history) if m["role"] == "user")
+    if suffix:
+        history = [dict(m, content=f"{m['content']}\n{suffix}") if i == last_user else m
+                   for i, m in enumerate(history)]
+    return tokenizer.apply_chat_template(history, tokenize=False, add_generation_prompt=True)
+
+
+def load_examples(cfg, tokenizer) -> list[Example]:
+    """Every record rendered and tokenized; bad or (with overlong=refuse) too long records stop the run."""
+    pairs = read_records(cfg)
+    if not pairs:
+        raise R1Error(f"data: {cfg.data or 'families'} gave no training records")
+    prompts, replies, wheres = [], [], []
+    for where, record in pairs:
+        history, reply = conversation(record, where)
+        prompts.append(render_prompt(tokenizer, history, cfg.template, cfg.suffix, where))
+        replies.append(reply)
+        wheres.append(where)
+    prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    reply_ids = tokenizer(replies, add_special_tokens=False)["input_ids"]
+    examples = [Example(p, r + [tokenizer.eos_token_id]) for p, r in zip(prompt_ids, reply_ids)]
+    too_long = [(w, len(e)) for w, e in zip(wheres, examples) if len(e) > cfg.max_seq_len]
+    if too_long and cfg.overlong == "refuse":
+        where, n = too_long[0]
+        raise R1Error(f"{where}: {n} tokens (prompt + response + eos) exceed max_seq_len={cfg.max_seq_len} "
+                      f"({len(too_long)} records do); raise max_seq_len or set overlong=drop")
+    examples = [e for e in examples if len(e) <= cfg.max_seq_len]
+    if not examples:
+        raise R1Error(f"data: every record is longer than max_seq_len={cfg.max_seq_len}")
+    return examples
+
+
+@dataclass
+class Batch:
+    input_ids: torch.Tensor  # [b, T]
+    attention_mask: torch.Tensor  # [b, T]
+    labels: torch.Tensor  # [b, T], IGNORE outside the responses
+
+    def to(self, device) -> "Batch":
+        return Batch(self.input_ids.to(device), self.attention_mask.to(device), self.labels.to(device))
+
+    @property
+    def tokens(self) -> int:
+        """Real (non-pad) tokens."""
+        return int(self.attention_mask.sum())
+
+
+def collate(examples: list[Example], pad_id: int) -> Batch:
+    """Right-pad to the longest example; labels are the response ids, IGNORE elsewhere."""
+    width = max(len(e) for e in examples)
+    ids, mask, labels = [], [], []
+    for e in examples:
+        pad = width - len(e)
+        ids.append(e.prompt_ids + e.response_ids + [pad_id] * pad)
+        mask.append([1] * len(e) + [0] * pad)
+        labels.append([IGNORE] * len(e.prompt_ids) + e.response_ids + [IGNORE] * pad)
+    return Batch(torch.tensor(ids), torch.tensor(mask), torch.tensor(labels))
+
+
+def record_order(n_records: int, seed: int, start: int, count: int) -> list[int]:
+    """Indices of records start .. start+count-1 of an endless stream: each pass a fresh seeded shuffle.
+
+    The i-th record drawn depends only on (seed, i), so a resumed run, and every process, agree on it.
+    """
+    out, orders = [], {}
+    for i in range(start, start + count):
+        epoch, offset = divmod(i, n_records)
+        if epoch not in orders:
+            orders[epoch] = list(range(n_records))
+            random.Random(f"{seed}/sft/epoch/{epoch}").shuffle(orders[epoch])
+        out.append(orders[epoch][offset])
+    return out
+
+
+def split(items: list, parts: int, index: int) -> list:
+    """The index-th of `parts` contiguous, near-equal slices of items."""
+    return items[round(len(items) * index / parts): round(len(items) * (index + 1) / parts)]

@@ -1,0 +1,257 @@
+"""Supervised fine-tuning: next-token loss on the responses of prompt/response (or chat) records.
+
+    r1 sft -c recipes/tiny/sft.yaml [model=DIR] [output_dir=DIR] [max_steps=N] [lora.enabled=true]
+
+Used by cold start, rejection-sampling SFT and distillation. One optimizer step:
+  1. take the next batch_size records of a seeded stream (each epoch a fresh shuffle; a resumed run
+     and every process draw the same ones);
+  2. each process takes its contiguous share of them, in grad_accum micro-batches;
+  3. loss = summed token NLL of the responses / response tokens of the whole step (all processes),
+     so grad_accum and the number of processes change memory and speed, never the gradient;
+  4. gradient clipping, AdamW, warmup then constant or cosine lr.
+With LoRA only the adapters train; checkpoints hold the adapters, output_dir/final the merged model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+
+from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from r1.config import save_config
+from r1.errors import R1Error
+from r1.eval.data import load_benchmark
+from r1.grpo.telemetry import Telemetry, _clean
+from r1.models.load import load_model, load_tokenizer
+from r1.models.lora import ADAPTER_FILE, apply_lora, is_lora, load_adapter, merge_lora
+from r1.progress import console, progress_bar
+from r1.runtime import autocast, resolve_precision, set_seed
+from r1.sft.config import SFTConfig
+from r1.sft.data import Batch, Example, collate, load_examples, record_order, split
+
+STEP_KEYS = ("step", "epoch", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "time_step")
+"""Keys of every step row of output_dir/log.jsonl (loss: token mean over the step's responses; tokens:
+prompt + response tokens of the step, all processes); the last row adds eval/<benchmark>/... keys."""
+
+
+class SFTTelemetry(Telemetry):
+    """GRPO's log.jsonl + TensorBoard writer (resume handling included), with SFT's keys."""
+
+    def log(self, step: int, metrics: dict[str, Any]) -> None:
+        if self.enabled:
+            row = {**dict.fromkeys(STEP_KEYS), "step": step, **{k: _clean(v) for k, v in metrics.items()}}
+            self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self.file.flush()
+            for key, value in row.items():
+                if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self.writer.add_scalar(key, value, step)
+            self.writer.flush()
+
+
+@dataclass
+class Run:
+    accelerator: Accelerator
+    tokenizer: Any
+    examples: list[Example]
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    dtype: torch.dtype
+    total_steps: int
+    start: int = 0
+
+
+def train(cfg: SFTConfig) -> Path:
+    """Run (or resume) SFT; returns output_dir/final, the fine-tuned model in HF format (merged with LoRA)."""
+    run = setup(cfg)
+    out, accelerator = Path(cfg.output_dir), run.accelerator
+    telemetry = SFTTelemetry(out, run.start, accelerator.is_main_process)
+    with progress_bar() as bar:
+        job = bar.add_task("sft", total=run.total_steps, completed=run.start, status="")
+        for step in range(run.start + 1, run.total_steps + 1):
+            metrics = sft_step(cfg, run, step)
+            if step == run.total_steps and cfg.eval_benchmarks:
+                metrics.update(evaluate(cfg, run))
+            telemetry.log(step, metrics)
+            bar.update(job, advance=1,
+                       status=f"loss {metrics['loss']:.4f}  {metrics['tokens_per_s']:,.0f} tok/s")
+            if accelerator.is_main_process and (step == run.total_steps or cfg.save_every
+                                                and step % cfg.save_every == 0):
+                save_checkpoint(out / "checkpoint", accelerator.unwrap_model(run.model), run.tokenizer,
+                                run.optimizer, run.scheduler, {"step": step})
+            accelerator.wait_for_everyone()
+    telemetry.close()
+    if accelerator.is_main_process:
+        model = accelerator.unwrap_model(run.model)
+        (merge_lora(model) if is_lora(model) else model).save_pretrained(out / "final")
+        run.tokenizer.save_pretrained(out / "final")
+        console.print(f"sft: saved the model to {out / 'final'}")
+    accelerator.wait_for_everyone()
+    return out / "final"
+
+
+def setup(cfg: SFTConfig) -> Run:
+    """Check the config, tokenize the data, load the model (with LoRA adapters); resume from a checkpoint."""
+    cfg.check()
+    out, ckpt = Path(cfg.output_dir), Path(cfg.output_dir) / "checkpoint"
+    resuming = has_checkpoint(ckpt)
+    if resuming and not cfg.resume:
+        raise R1Error(f"output_dir: {out} already holds an SFT run; resume=true continues it, "
+                      "or choose another output_dir")
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    if cfg.batch_size < accelerator.num_processes * cfg.grad_accum:
+        raise R1Error(f"batch_size ({cfg.batch_size}) must be at least processes "
+                      f"({accelerator.num_processes}) x grad_accum ({cfg.grad_accum})")
+    for benchmark in cfg.eval_benchmarks:  # a typo here should not surface only after training
+        load_benchmark(benchmark, n=1)
+    set_seed(cfg.seed)  # the same on every process: LoRA init and dropout agree
+    tokenizer = load_tokenizer(cfg.model)
+    examples = load_examples(cfg, tokenizer)
+    model = _load_model(cfg, ckpt if resuming else None, accelerator.device)
+    limit = getattr(model.config, "max_position_embeddings", None)
+    longest = max(len(e) for e in examples)
+    if limit and longest > limit:
+        raise R1Error(f"max_seq_len: the longest record ({longest} tokens) exceeds the model's context "
+                      f"of {limit}")
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                  weight_decay=cfg.weight_decay)
+    total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i, total))
+    model, optimizer = accelerator.prepare(model, optimizer)
+    run = Run(accelerator, tokenizer, examples, model, optimizer, scheduler, resolve_precision(cfg.precision),
+              total)
+    if resuming:
+        run.start = load_checkpoint(ckpt, optimizer, scheduler)["step"]
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out / "sft_config.yaml")
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        response = sum(len(e.response_ids) for e in examples) / len(examples)
+        lora = " (LoRA)" if cfg.lora.enabled else ""
+        console.print(f"sft: {trainable / 1e6:.3f}M trainable parameters{lora}, {len(examples)} records "
+                      f"(mean response {response:.0f} tokens), {total} steps of {cfg.batch_size}, "
+                      f"{accelerator.num_processes} process(es), {str(run.dtype)[6:]}"
+                      + (f", resuming after step {run.start}" if run.start else ""))
+    return run
+
+
+def _load_model(cfg: SFTConfig, ckpt: Path | None, device):
+    """cfg.model, or the checkpoint's weights; with LoRA, cfg.model plus fresh or checkpointed adapters."""
+    if ckpt and (ckpt / ADAPTER_FILE).is_file() != cfg.lora.enabled:
+        raise R1Error(f"lora.enabled: {ckpt} was written with lora.enabled={not cfg.lora.enabled}; "
+                      "resume with the same setting or choose another output_dir")
+    if not cfg.lora.enabled:
+        return load_model(ckpt or cfg.model, device=device).train()
+    model = apply_lora(load_model(cfg.model, device=device), cfg.lora)
+    if ckpt:
+        load_adapter(model, ckpt)
+    return model.train()
+
+
+def step_micro_batches(cfg: SFTConfig, run: Run, step: int) -> tuple[list[Batch], int]:
+    """This process's micro-batches of the step, and the response tokens of the whole step (all processes)."""
+    index = record_order(len(run.examples), cfg.seed, (step - 1) * cfg.batch_size, cfg.batch_size)
+    examples = [run.examples[i] for i in index]
+    if cfg.sort_by_length:
+        examples.sort(key=len)
+    total = sum(len(e.response_ids) for e in examples)
+    accelerator = run.accelerator
+    mine = split(examples, accelerator.num_processes, accelerator.process_index)
+    pad = run.tokenizer.pad_token_id
+    return [collate(split(mine, cfg.grad_accum, j), pad) for j in range(cfg.grad_accum)], total
+
+
+def response_nll(model, batch: Batch) -> torch.Tensor:
+    """Summed negative log-likelihood of the labelled (response) tokens, a scalar."""
+    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                   use_cache=False).logits  # [b, T, V]
+    logits = logits[:, :-1].float()  # [b, T-1, V]: position t predicts token t+1
+    targets = batch.labels[:, 1:]  # [b, T-1]
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
+
+
+def accumulate_gradients(cfg: SFTConfig, run: Run, parts: list[Batch], total_tokens: int) -> float:
+    """Backward of every micro-batch, scaled so the gradient is that of the step's token-mean loss.
+
+    Data parallelism averages gradients over processes, hence the factor num_processes.
+    Returns this process's share of the step's loss.
+    """
+    accelerator, model = run.accelerator, run.model
+    scale = accelerator.num_processes / total_tokens
+    loss = 0.0
+    for j, part in enumerate(parts):
+        sync = j == len(parts) - 1  # reduce gradients across processes once, after the last micro-batch
+        with contextlib.nullcontext() if sync else accelerator.no_sync(model):
+            with autocast(run.dtype):
+                nll = response_nll(model, part.to(accelerator.device))
+            accelerator.backward(nll * scale)
+        loss += nll.item() / total_tokens
+    return loss
+
+
+def sft_step(cfg: SFTConfig, run: Run, step: int) -> dict[str, Any]:
+    """One optimizer step; returns its metrics (loss summed over processes: the step's token-mean loss)."""
+    tick, lr = time.time(), run.scheduler.get_last_lr()[0]
+    accelerator = run.accelerator
+    parts, total_tokens = step_micro_batches(cfg, run, step)
+    loss = accumulate_gradients(cfg, run, parts, total_tokens)
+    grad_norm = float(accelerator.clip_grad_norm_([p for p in run.model.parameters() if p.requires_grad],
+                                                  cfg.max_grad_norm))
+    if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+        raise R1Error(f"sft: the loss or gradient became NaN/inf at step {step}; lower lr or use "
+                      "precision=fp32")
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    stats = torch.tensor([loss, float(sum(p.tokens for p in parts))], device=accelerator.device)
+    if accelerator.num_processes > 1:
+        stats = accelerator.reduce(stats, "sum")
+    loss, tokens = stats.tolist()
+    seconds = time.time() - tick
+    epoch = step * cfg.batch_size / len(run.examples)
+    return {"epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm, "tokens": int(tokens),
+            "tokens_per_s": tokens / seconds, "time_step": seconds}
+
+
+def lr_factor(cfg: SFTConfig, opt_step: int, total: int) -> float:
+    """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio."""
+    if opt_step < cfg.warmup_steps:
+        return (opt_step + 1) / cfg.warmup_steps
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    progress = min(1.0, (opt_step - cfg.warmup_steps) / max(1, total - 1 - cfg.warmup_steps))
+    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def evaluate(cfg: SFTConfig, run: Run) -> dict[str, float]:
+    """Held-out pass@1 of the trained model on each benchmark (main process), under output_dir/eval/."""
+    import shutil
+
+    from r1.eval.run import EvalConfig, run_eval
+
+    metrics: dict[str, float] = {}
+    if run.accelerator.is_main_process:
+        model = run.accelerator.unwrap_model(run.model).eval()
+        for benchmark in cfg.eval_benchmarks:
+            where = Path(cfg.output_dir) / "eval" / benchmark.replace(":", "_")
+            if where.exists():  # a run killed mid-eval redoes it from scratch
+                shutil.rmtree(where)
+            summary = run_eval(EvalConfig(
+                output_dir=str(where), model=f"{cfg.output_dir} (sft)", benchmark=benchmark,
+                n=cfg.eval_problems, k=cfg.eval_k, temperature=cfg.eval_temperature, top_p=1.0,
+                max_new_tokens=cfg.eval_max_new_tokens, template=cfg.template, suffix=cfg.suffix,
+                stop=cfg.stop, seed=cfg.seed), model=model, tokenizer=run.tokenizer)
+            metrics[f"eval/{benchmark}/pass@1"] = summary["pass@1"]
+            metrics[f"eval/{benchmark}/mean_tokens"] = summary["mean_tokens"]
+        model.train()
+    run.accelerator.wait_for_everyone()
+    return metrics

@@ -1,0 +1,61 @@
+"""SFT under `accelerate launch` with 2 CPU processes (gloo): each process takes half of every step's
+records, and the weights match 1 process with the whole batch; only the main process writes files.
+
+On a machine without GPUs `accelerate launch --multi_gpu --num_processes 2` starts 2 CPU processes
+through torchrun (accelerate's `--cpu` flag alone starts several only through mpirun).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+
+import torch
+from safetensors.torch import load_file
+
+from r1.grpo.telemetry import read_log
+from r1.sft import SFTConfig, train
+
+# 2 steps of 8 records: each process 4 per step in 2 micro-batches, against 1 process with all 8 in one
+RUN = dict(max_steps=2, batch_size=8, families=["arithmetic"], train_problems=64, lr=3e-3, save_every=1,
+           seed=2)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir, tmp_path):
+    two = tmp_path / "two"
+    script = tmp_path / "child.py"
+    script.write_text("import torch; torch.set_num_threads(1)\n"
+                      "from r1.sft import SFTConfig, train\n"
+                      f"train(SFTConfig(output_dir={str(two)!r}, model={str(tiny_model_dir)!r}, "
+                      f"grad_accum=2, **{RUN!r}))\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
+           "CUDA_VISIBLE_DEVICES": ""}
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+              "--main_process_port", str(_free_port()), str(script)]
+    done = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=240)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert output.count("2 process(es)") == 1, output[-3000:]  # one setup line, from the main process
+    assert output.count("sft: saved the model to") == 1, output[-3000:]
+
+    one = train(SFTConfig(output_dir=str(tmp_path / "one"), model=str(tiny_model_dir), **RUN))
+    a, b = load_file(two / "final" / "model.safetensors"), load_file(one / "model.safetensors")
+    base = load_file(tiny_model_dir / "model.safetensors")
+    for name in b:
+        assert (b[name] - base[name]).abs().max() > 1e-4, name  # every tensor moved by about lr
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=2e-6, msg=name)
+    rows_two, rows_one = read_log(two / "log.jsonl"), read_log(tmp_path / "one" / "log.jsonl")
+    assert [r["step"] for r in rows_two] == [1, 2]  # written once per step
+    for r2, r1_ in zip(rows_two, rows_one):
+        assert abs(r2["loss"] - r1_["loss"]) < 1e-5 and abs(r2["grad_norm"] - r1_["grad_norm"]) < 1e-5
+        assert r2["tokens"] == r1_["tokens"]
+    written = sorted(p.name for p in two.iterdir())  # no checkpoint.tmp or .old left behind
+    assert written == ["checkpoint", "final", "log.jsonl", "sft_config.yaml", "tb"]
+    assert torch.load(two / "checkpoint" / "trainer_state.pt", weights_only=False)["step"] == 2
