@@ -175,19 +175,19 @@ def _shared_prompt_logits(lean: FastLM, batch: Batch) -> torch.Tensor:
 
 
 def micro_batches(cfg, batch: Batch) -> tuple[list[Batch], list[float]]:
-    """grad_accum slices of the batch, and each one's share of the full batch's loss normaliser.
+    """grad_accum slices of the batch, and each one's count in the loss normaliser.
 
-    Summing share_j * loss_j over micro-batches gives exactly the loss of the whole batch, because
-    each aggregation divides by a count that adds up over rows: sequences with tokens
-    (seq-mean-token-mean), tokens (token-mean) or rows (constant).
+    Dividing each slice's loss by count_j / total (total: the sum of counts, over every process)
+    and summing gives exactly the loss of the whole batch, because each aggregation divides by a
+    count that adds up over rows: sequences with tokens (seq-mean-token-mean), tokens (token-mean)
+    or rows (constant).
     """
     mask = batch.completion_mask  # [B, L]
     if cfg.mask_truncated:
         mask = mask & ~batch.truncated[:, None]  # [B, L]
     counts = {"seq-mean-token-mean": (mask.sum(1) > 0).float(), "token-mean": mask.sum(1).float(),
               "constant": torch.ones(len(batch))}[cfg.aggregation]  # [B]
-    total = max(float(counts.sum()), 1.0)
     n = min(cfg.grad_accum, len(batch))
     bounds = [round(len(batch) * j / n) for j in range(n + 1)]
     parts = [batch.rows(a, b) for a, b in zip(bounds, bounds[1:])]
-    return parts, [float(counts[a:b].sum()) / total for a, b in zip(bounds, bounds[1:])]
+    return parts, [float(counts[a:b].sum()) for a, b in zip(bounds, bounds[1:])]

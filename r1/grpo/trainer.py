@@ -22,7 +22,10 @@ How this differs from textbook GRPO (DeepSeekMath eq. 3):
 - Options from later papers: DAPO's dynamic sampling (filter_equal_groups), clip-higher (eps_high),
   token-mean aggregation, overlong masking (mask_truncated); Dr. GRPO's scale_by_std=false and
   constant aggregation. Micro-batches are weighted so grad_accum changes memory, never the gradient.
-- Several processes (accelerate launch) each sample their own prompts_per_step prompts.
+- Several processes (accelerate launch): each rank draws prompts_per_step prompts a step from its own
+  disjoint shard of the data (records[rank::world]), so a group's G completions stay on one rank.
+  The loss normaliser is the count over all ranks, so DDP's gradient average equals the gradient of
+  one process holding the whole batch. Skip decisions (no groups, NaN loss) are taken jointly.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import math
 import random
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +87,7 @@ def train(cfg: GRPOConfig) -> Path:
         job = bar.add_task("grpo", total=cfg.max_steps, completed=run.start, status="")
         for step in range(run.start + 1, cfg.max_steps + 1):  # steps count from 1, as in the log
             metrics = grpo_step(cfg, run, step)
-            run.bad_steps = run.bad_steps + 1 if metrics["skipped"] and metrics["groups"] else 0
+            run.bad_steps = run.bad_steps + 1 if metrics.get("nonfinite") else 0
             if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.max_steps):
                 metrics.update(evaluate(cfg, run, step))
             telemetry.log(step, metrics)
@@ -93,11 +97,13 @@ def train(cfg: GRPOConfig) -> Path:
                               f"(last at step {step}); lower lr or use precision=fp32")
             bar.update(job, advance=1, status=f"reward {metrics['reward']:.3f}  acc {metrics['accuracy']:.3f}"
                                               f"  len {metrics['completion_len_mean']:.1f}")
-            if accelerator.is_main_process and (step == cfg.max_steps or cfg.save_every
-                                                and step % cfg.save_every == 0):
-                save_checkpoint(out / "checkpoint", accelerator.unwrap_model(run.policy), run.tokenizer,
-                                run.optimizer, run.scheduler,
-                                {"step": step, "cursor": run.stream.cursor, "bad_steps": run.bad_steps})
+            if step == cfg.max_steps or cfg.save_every and step % cfg.save_every == 0:
+                cursors = gather_ints(accelerator, run.stream.cursor)  # every rank's place in its shard
+                if accelerator.is_main_process:
+                    save_checkpoint(out / "checkpoint", accelerator.unwrap_model(run.policy), run.tokenizer,
+                                    run.optimizer, run.scheduler,
+                                    {"step": step, "cursor": cursors[0], "cursors": cursors,
+                                     "bad_steps": run.bad_steps})
             accelerator.wait_for_everyone()
     telemetry.close()
     if accelerator.is_main_process:
@@ -117,11 +123,13 @@ def setup(cfg: GRPOConfig) -> Run:
         raise R1Error(f"output_dir: {out} already holds a GRPO run; resume=true continues it, "
                       "or choose another output_dir")
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
-    rank = accelerator.process_index
+    rank, world = accelerator.process_index, accelerator.num_processes
     set_seed(cfg.seed + rank)
     tokenizer = load_tokenizer(ckpt if resuming else cfg.model)
     records = load_records(cfg)
-    stream = build_stream(cfg, tokenizer, records, seed=f"{cfg.seed}/{rank}")
+    if len(records) < world:
+        raise R1Error(f"data: {len(records)} prompts cannot be shared by {world} processes")
+    stream = build_stream(cfg, tokenizer, records[rank::world], seed=f"{cfg.seed}/{rank}")
     combiner = RewardCombiner(cfg.reward)
     combiner.check(sorted({r.get("prompt_type") or "reasoning" for r in records}))
     policy = load_model(ckpt if resuming else cfg.model, device=accelerator.device).train()
@@ -137,7 +145,11 @@ def setup(cfg: GRPOConfig) -> Run:
               resolve_precision(cfg.precision))
     if resuming:
         state = load_checkpoint(ckpt, optimizer, scheduler)
-        run.start, stream.cursor, run.bad_steps = state["step"], state["cursor"], state["bad_steps"]
+        cursors = state.get("cursors", [state["cursor"]])
+        if len(cursors) != world:
+            raise R1Error(f"resume: {ckpt} was written by {len(cursors)} processes, this run has {world}; "
+                          "resume with the same number of processes")
+        run.start, stream.cursor, run.bad_steps = state["step"], cursors[rank], state["bad_steps"]
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "grpo_config.yaml")
@@ -153,29 +165,41 @@ def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
     tick, lr = time.time(), run.scheduler.get_last_lr()[0]
     times = {"time_generate": 0.0, "time_reward": 0.0, "time_reference": 0.0, "time_update": 0.0}
     groups, metrics = sample_groups(cfg, run, step, times)
-    skipped = not groups  # every group had equal rewards: nothing to learn from
-    if groups:
-        prompt_ids = [run.stream.prompt_ids[i] for i, _, _ in groups for _ in range(cfg.group_size)]
-        rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
-        rewards = torch.cat([r for _, _, r in groups])  # [K * G]
-        advantages = group_advantages(rewards, cfg.group_size, scale_by_std=cfg.scale_by_std)  # [K * G]
-        batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id,
-                            run.tokenizer.eos_token_id)
-        parts, weights = micro_batches(cfg, batch)
-        tock = time.time()
-        ref_logps = [None] * len(parts)
-        if run.reference is not None:
-            with torch.inference_mode(), autocast(run.dtype):
-                ref_logps = [completion_logprobs(run.reference, p, cfg.temperature)[0] for p in parts]
-        times["time_reference"] = time.time() - tock
-        tock = time.time()
-        update = policy_update(cfg, run, parts, weights, ref_logps)
-        times["time_update"] = time.time() - tock
-        skipped = update.pop("skipped")
-        metrics.update(update)
+    metrics.update(learn(cfg, run, groups, times))
     times["time_step"] = time.time() - tick
-    metrics.update(times, lr=lr, skipped=skipped, tokens_per_s=metrics.pop("tokens") / times["time_step"])
+    metrics.update(times, lr=lr, tokens_per_s=metrics.pop("tokens") / times["time_step"])
     return across_processes(run.accelerator, metrics)
+
+
+def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]],
+          times: dict[str, float]) -> dict[str, Any]:
+    """Advantages, reference log-probs and the policy update for this rank's groups.
+
+    A rank without groups (every group had equal rewards: nothing to learn from) makes every rank
+    skip the step, so the ranks' gradient all-reduces stay paired.
+    """
+    if not all_ranks(run.accelerator, bool(groups)):
+        return {"skipped": True}
+    prompt_ids = [run.stream.prompt_ids[i] for i, _, _ in groups for _ in range(cfg.group_size)]
+    rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
+    rewards = torch.cat([r for _, _, r in groups])  # [K * G]
+    advantages = group_advantages(rewards, cfg.group_size, scale_by_std=cfg.scale_by_std)  # [K * G]
+    batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id,
+                        run.tokenizer.eos_token_id)
+    parts, counts = micro_batches(cfg, batch)
+    # DDP averages gradients over ranks: scale by world / (the count over all ranks)
+    total = max(sum_ranks(run.accelerator, sum(counts)), 1.0)
+    weights = [c * run.accelerator.num_processes / total for c in counts]
+    tick = time.time()
+    ref_logps = [None] * len(parts)
+    if run.reference is not None:
+        with torch.inference_mode(), autocast(run.dtype):
+            ref_logps = [completion_logprobs(run.reference, p, cfg.temperature)[0] for p in parts]
+    times["time_reference"] = time.time() - tick
+    tick = time.time()
+    update = policy_update(cfg, run, parts, weights, ref_logps)
+    times["time_update"] = time.time() - tick
+    return update
 
 
 def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
@@ -232,7 +256,7 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
     tokens, entropy, losses, norms = 0.0, 0.0, 0.0, []
     for iteration in range(cfg.mu):
         for j, part in enumerate(parts):
-            with autocast(run.dtype):
+            with autocast(run.dtype), _sync_on_last(accelerator, policy, j == len(parts) - 1):
                 logp, ent = completion_logprobs(policy, part, cfg.temperature, with_entropy=iteration == 0)
             if old_logps[j] is None:
                 old_logps[j] = logp.detach()  # the policy has not moved yet: it is the sampling policy
@@ -240,10 +264,11 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
                                 eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
                                 aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1,
                                 truncated=part.truncated, mask_truncated=cfg.mask_truncated)
-            if not torch.isfinite(loss):
+            if not all_ranks(accelerator, bool(torch.isfinite(loss))):
                 optimizer.zero_grad(set_to_none=True)
-                return {"skipped": True, "loss": loss.item()}
-            accelerator.backward(loss * weights[j])
+                return {"skipped": True, "nonfinite": True, "loss": loss.item()}
+            with _sync_on_last(accelerator, policy, j == len(parts) - 1):
+                accelerator.backward(loss * weights[j])
             losses += loss.item() * weights[j] / cfg.mu
             for key in ("kl", "clip_frac", "clip_frac_low", "clip_frac_high", "ratio_mean"):
                 sums[key] = sums.get(key, 0.0) + m[key] * m["tokens"]
@@ -253,7 +278,7 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
         grad_norm = float(accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm))
         if not math.isfinite(grad_norm):
             optimizer.zero_grad(set_to_none=True)
-            return {"skipped": True, "loss": losses, "grad_norm": grad_norm}
+            return {"skipped": True, "nonfinite": True, "loss": losses, "grad_norm": grad_norm}
         norms.append(grad_norm)
         optimizer.step()
         run.scheduler.step()
@@ -262,6 +287,31 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
     return {"skipped": False, "loss": losses, "grad_norm": sum(norms) / len(norms),
             "entropy": entropy / max(real_tokens, 1.0),
             **{key: value / max(tokens, 1.0) for key, value in sums.items()}}
+
+
+def _sync_on_last(accelerator, model, last: bool):
+    """Gradients are all-reduced once, after the last micro-batch (DDP's no_sync before it)."""
+    return nullcontext() if last or accelerator.num_processes == 1 else accelerator.no_sync(model)
+
+
+def all_ranks(accelerator, flag: bool) -> bool:
+    """True when `flag` holds on every process."""
+    if accelerator.num_processes == 1:
+        return flag
+    t = torch.tensor(float(flag), device=accelerator.device)
+    return bool(accelerator.reduce(t, "sum") == accelerator.num_processes)
+
+
+def sum_ranks(accelerator, value: float) -> float:
+    if accelerator.num_processes == 1:
+        return value
+    return float(accelerator.reduce(torch.tensor(float(value), device=accelerator.device), "sum"))
+
+
+def gather_ints(accelerator, value: int) -> list[int]:
+    if accelerator.num_processes == 1:
+        return [value]
+    return [int(v) for v in accelerator.gather(torch.tensor([value], device=accelerator.device))]
 
 
 def lr_factor(cfg: GRPOConfig, opt_step: int) -> float:

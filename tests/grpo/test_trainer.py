@@ -185,7 +185,8 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mas
         cfg = GRPOConfig(output_dir="x", model="x", aggregation=aggregation, mask_truncated=mask_truncated,
                          grad_accum=accum, max_new_tokens=12)
         model.zero_grad()
-        parts, weights = micro_batches(cfg, batch)
+        parts, counts = micro_batches(cfg, batch)
+        weights = [c / sum(counts) for c in counts]
         assert len(parts) == accum and sum(len(p) for p in parts) == len(batch)
         for part, weight in zip(parts, weights):
             logp, _ = completion_logprobs(model, part, 1.0)

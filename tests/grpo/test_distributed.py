@@ -1,0 +1,109 @@
+"""GRPO under `accelerate launch` with 2 CPU processes (gloo).
+
+1. One update on a fixed batch of 4 groups: 2 processes holding 2 groups each produce the same
+   gradient and weights as 1 process holding all 4 (for every loss aggregation: the normaliser is
+   counted over all ranks, and DDP averages).
+2. `r1 grpo` end to end on 2 processes: each rank samples from its own shard, the log and the
+   checkpoint are written once (with both ranks' data cursors), and a resumed run continues.
+
+On a machine without GPUs `accelerate launch --multi_gpu --num_processes 2` starts 2 CPU processes
+through torchrun.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from r1.grpo.telemetry import read_log
+
+ROOT = Path(__file__).resolve().parents[2]
+ONE_UPDATE = """
+import sys, torch
+torch.set_num_threads(1)
+from r1.grpo.config import GRPOConfig
+from r1.grpo.trainer import learn, setup
+from r1.rollout import Rollout
+
+model, out = sys.argv[1:3]
+for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
+    cfg = GRPOConfig(model=model, output_dir=f"{out}/{aggregation}", families=["arithmetic"], train_problems=8,
+                     group_size=4, beta=0.04, grad_accum=2, aggregation=aggregation, mask_truncated=True,
+                     max_new_tokens=12, lr=1e-3, max_grad_norm=1e9, save_every=0)
+    run = setup(cfg)
+    rank, world = run.accelerator.process_index, run.accelerator.num_processes
+    g = torch.Generator().manual_seed(0)
+    groups = []
+    for i in range(4):  # global group i: record i, on rank i % world at shard index i // world
+        lengths = torch.randint(1, 13, (4,), generator=g).tolist()
+        rollouts = [Rollout(i, j, "", torch.randint(5, 100, (n,), generator=g).tolist(), n < 12 or j == 0)
+                    for j, n in enumerate(lengths)]
+        rewards = torch.rand(4, generator=g)
+        if i % world == rank:
+            groups.append((i // world, rollouts, rewards))
+    seen = {}
+    def record(step=run.optimizer.step, model=run.accelerator.unwrap_model(run.policy)):
+        seen["grads"] = [p.grad.detach().clone() for p in model.parameters()]
+        return step()
+    run.optimizer.step = record
+    metrics = learn(cfg, run, groups, {})
+    assert metrics["skipped"] is False, metrics
+    if run.accelerator.is_main_process:
+        torch.save({"grads": seen["grads"], "kl": metrics["kl"],
+                    "weights": [p.detach() for p in run.accelerator.unwrap_model(run.policy).parameters()]},
+                   f"{out}/{aggregation}.pt")
+"""
+
+
+def _launch(args: list[str], processes: int, timeout: int = 300) -> subprocess.CompletedProcess:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+              "--main_process_port", str(port)]
+    launch += ["--multi_gpu"] if processes > 1 else ["--cpu"]
+    done = subprocess.run(launch + args, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return done
+
+
+def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir, tmp_path):
+    script = tmp_path / "one_update.py"
+    script.write_text(ONE_UPDATE)
+    for world in (1, 2):
+        (tmp_path / f"world{world}").mkdir()
+        _launch([str(script), str(tiny_model_dir), str(tmp_path / f"world{world}")], world)
+    for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
+        one, two = (torch.load(tmp_path / f"world{w}" / f"{aggregation}.pt") for w in (1, 2))
+        assert any(g.abs().max() > 0 for g in one["grads"])
+        for a, b in zip(one["grads"], two["grads"]):
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-7, msg=aggregation)
+        # Adam's first step moves each weight by ~lr * g / (|g| + eps): where |g| is near eps (1e-8)
+        # the float noise of another summation order shows, so weights get a looser bound
+        for a, b in zip(one["weights"], two["weights"]):
+            torch.testing.assert_close(b, a, rtol=0, atol=1e-5, msg=aggregation)
+        assert one["kl"] == pytest.approx(0.0, abs=1e-6) and two["kl"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_r1_grpo_on_two_processes_writes_once_and_resumes(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    args = ["-m", "r1.cli", "grpo", "-c", str(ROOT / "recipes" / "tiny" / "zero.yaml"), f"model={tiny_model_dir}",
+            f"output_dir={out}", "prompts_per_step=2", "group_size=4", "max_new_tokens=16", "eval_every=0",
+            "save_every=1", "max_steps=2"]
+    first = _launch(args, 2)
+    assert (first.stdout + first.stderr).count("grpo: saved the policy to") == 1
+    rows = read_log(out / "log.jsonl")
+    assert [r["step"] for r in rows] == [1, 2]
+    state = torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)
+    assert state["step"] == 2 and state["cursors"] == [4, 4]  # 2 prompts a step on each rank
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint", "final", "grpo_config.yaml", "log.jsonl", "tb"]
+    _launch(args[:-1] + ["max_steps=3"], 2)
+    assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3]
+    assert torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)["cursors"] == [6, 6]
