@@ -8,6 +8,7 @@ from pydantic import Field
 
 from r1.config import StageConfig
 from r1.errors import R1Error
+from r1.models.lora import LoraSettings
 from r1.prompts import Template
 from r1.rewards.combine import RewardWeights
 
@@ -98,6 +99,9 @@ class GRPOConfig(StageConfig):
     """Eval sampling temperature; None uses `temperature`."""
     max_bad_steps: int = 3
     """Abort after this many steps in a row with a NaN/inf loss or gradient (each one is skipped)."""
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    """Train LoRA adapters instead of every weight; the reference is then the base with the adapters
+    switched off (no second copy in memory), and output_dir/final the merged model."""
     precision: Literal["auto", "fp32", "bf16"] = "fp32"
     """Autocast dtype of the policy forward (auto: bf16 where the hardware has it)."""
 

@@ -52,6 +52,7 @@ from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, co
                               load_records, micro_batches, nanmean, score)
 from r1.grpo.telemetry import Telemetry, across_processes
 from r1.models.load import load_model, load_tokenizer
+from r1.models.lora import adapter_disabled, is_lora, load_policy, merge_lora
 from r1.progress import console, progress_bar
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine, SamplingParams
@@ -67,7 +68,7 @@ class Run:
     stream: PromptStream
     combiner: RewardCombiner
     policy: Any
-    reference: Any  # None when beta == 0
+    reference: Any  # None when beta == 0, or with LoRA (see reference_model)
     optimizer: Any
     scheduler: Any
     engine: HFEngine
@@ -107,7 +108,8 @@ def train(cfg: GRPOConfig) -> Path:
             accelerator.wait_for_everyone()
     telemetry.close()
     if accelerator.is_main_process:
-        accelerator.unwrap_model(run.policy).save_pretrained(out / "final")
+        policy = accelerator.unwrap_model(run.policy)
+        (merge_lora(policy) if is_lora(policy) else policy).save_pretrained(out / "final")
         run.tokenizer.save_pretrained(out / "final")
         console.print(f"grpo: saved the policy to {out / 'final'}")
     return out / "final"
@@ -132,12 +134,13 @@ def setup(cfg: GRPOConfig) -> Run:
     stream = build_stream(cfg, tokenizer, records[rank::world], seed=f"{cfg.seed}/{rank}")
     combiner = RewardCombiner(cfg.reward)
     combiner.check(sorted({r.get("prompt_type") or "reasoning" for r in records}))
-    policy = load_model(ckpt if resuming else cfg.model, device=accelerator.device).train()
+    policy = load_policy(cfg.model, cfg.lora, ckpt if resuming else None, accelerator.device)
     _check_context(cfg, policy, stream.prompt_ids)
-    reference = None  # beta = 0: no reference model in memory at all
-    if cfg.beta > 0:
+    reference = None  # beta = 0: no reference model in memory at all; LoRA: the policy, adapters off
+    if cfg.beta > 0 and not cfg.lora.enabled:
         reference = load_model(cfg.model, device=accelerator.device).eval().requires_grad_(False)
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    trainable = [p for p in policy.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
     policy, optimizer = accelerator.prepare(policy, optimizer)
     run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler,
@@ -153,8 +156,9 @@ def setup(cfg: GRPOConfig) -> Run:
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "grpo_config.yaml")
-    n_params = sum(p.numel() for p in policy.parameters())
-    console.print(f"grpo: {n_params / 1e6:.2f}M parameters, {len(records)} prompts, {cfg.prompts_per_step}"
+    n_params = sum(p.numel() for p in trainable)
+    console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
+                  f"{len(records)} prompts, {cfg.prompts_per_step}"
                   f"x{cfg.group_size} completions/step, beta {cfg.beta}, {str(run.dtype)[6:]}"
                   + (f", resuming after step {run.start}" if run.start else ""))
     return run
@@ -192,9 +196,9 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     weights = [c * run.accelerator.num_processes / total for c in counts]
     tick = time.time()
     ref_logps = [None] * len(parts)
-    if run.reference is not None:
-        with torch.inference_mode(), autocast(run.dtype):
-            ref_logps = [completion_logprobs(run.reference, p, cfg.temperature)[0] for p in parts]
+    if cfg.beta > 0:
+        with torch.inference_mode(), autocast(run.dtype), reference_model(run) as reference:
+            ref_logps = [completion_logprobs(reference, p, cfg.temperature)[0] for p in parts]
     times["time_reference"] = time.time() - tick
     tick = time.time()
     update = policy_update(cfg, run, parts, weights, ref_logps)
@@ -287,6 +291,13 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
     return {"skipped": False, "loss": losses, "grad_norm": sum(norms) / len(norms),
             "entropy": entropy / max(real_tokens, 1.0),
             **{key: value / max(tokens, 1.0) for key, value in sums.items()}}
+
+
+def reference_model(run: Run):
+    """The frozen reference: its own copy, or with LoRA the policy with its adapters switched off."""
+    if run.reference is not None:
+        return nullcontext(run.reference)
+    return adapter_disabled(run.accelerator.unwrap_model(run.policy))
 
 
 def _sync_on_last(accelerator, model, last: bool):

@@ -80,3 +80,19 @@ def load_adapter(model, directory: str | Path) -> None:
 def merge_lora(model):
     """The base model with each adapter folded into its weight (a plain HF model; `model` is consumed)."""
     return model.merge_and_unload()
+
+
+def load_policy(model_dir: str | Path, lora: LoraSettings, ckpt: Path | None, device):
+    """The model to train: model_dir (or the checkpoint's full weights), or with LoRA model_dir plus fresh
+    or checkpointed adapters. A checkpoint written with the other lora setting is refused."""
+    from r1.models.load import load_model
+
+    if ckpt and (Path(ckpt) / ADAPTER_FILE).is_file() != lora.enabled:
+        raise R1Error(f"lora.enabled: {ckpt} was written with lora.enabled={not lora.enabled}; "
+                      "resume with the same setting or choose another output_dir")
+    if not lora.enabled:
+        return load_model(ckpt or model_dir, device=device).train()
+    model = apply_lora(load_model(model_dir, device=device), lora)
+    if ckpt:
+        load_adapter(model, ckpt)
+    return model.train()

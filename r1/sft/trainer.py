@@ -31,8 +31,8 @@ from r1.config import save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark
 from r1.grpo.telemetry import Telemetry, _clean
-from r1.models.load import load_model, load_tokenizer
-from r1.models.lora import ADAPTER_FILE, apply_lora, is_lora, load_adapter, merge_lora
+from r1.models.load import load_tokenizer
+from r1.models.lora import is_lora, load_policy, merge_lora
 from r1.progress import console, progress_bar
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.config import SFTConfig
@@ -116,7 +116,7 @@ def setup(cfg: SFTConfig) -> Run:
     set_seed(cfg.seed)  # the same on every process: LoRA init and dropout agree
     tokenizer = load_tokenizer(cfg.model)
     examples = load_examples(cfg, tokenizer)
-    model = _load_model(cfg, ckpt if resuming else None, accelerator.device)
+    model = load_policy(cfg.model, cfg.lora, ckpt if resuming else None, accelerator.device)
     limit = getattr(model.config, "max_position_embeddings", None)
     longest = max(len(e) for e in examples)
     if limit and longest > limit:
@@ -142,19 +142,6 @@ def setup(cfg: SFTConfig) -> Run:
                       f"{accelerator.num_processes} process(es), {str(run.dtype)[6:]}"
                       + (f", resuming after step {run.start}" if run.start else ""))
     return run
-
-
-def _load_model(cfg: SFTConfig, ckpt: Path | None, device):
-    """cfg.model, or the checkpoint's weights; with LoRA, cfg.model plus fresh or checkpointed adapters."""
-    if ckpt and (ckpt / ADAPTER_FILE).is_file() != cfg.lora.enabled:
-        raise R1Error(f"lora.enabled: {ckpt} was written with lora.enabled={not cfg.lora.enabled}; "
-                      "resume with the same setting or choose another output_dir")
-    if not cfg.lora.enabled:
-        return load_model(ckpt or cfg.model, device=device).train()
-    model = apply_lora(load_model(cfg.model, device=device), cfg.lora)
-    if ckpt:
-        load_adapter(model, ckpt)
-    return model.train()
 
 
 def step_micro_batches(cfg: SFTConfig, run: Run, step: int) -> tuple[list[Batch], int]:

@@ -54,17 +54,39 @@ def test_short_run_logs_every_field_and_saves_an_hf_policy(tiny_model_dir, tmp_p
     assert (tmp_path / "run" / "checkpoint" / "trainer_state.pt").is_file()
 
 
-@pytest.mark.parametrize("beta, loads", [(0.0, 1), (0.04, 2)])
-def test_a_reference_model_is_loaded_only_when_beta_is_positive(tiny_model_dir, tmp_path, monkeypatch,
-                                                                beta, loads):
-    calls = []
-    real = trainer.load_model
+def _count_model_loads(monkeypatch) -> list:
+    import r1.models.load
+
+    calls, real = [], r1.models.load.load_model
 
     def counting(*args, **kwargs):
         calls.append(args[0])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trainer, "load_model", counting)
+    monkeypatch.setattr(r1.models.load, "load_model", counting)
+    return calls
+
+
+def test_lora_trains_adapters_against_the_adapter_free_base(tiny_model_dir, tmp_path, monkeypatch):
+    calls = _count_model_loads(monkeypatch)
+    final = trainer.train(config(tiny_model_dir, tmp_path, max_steps=2, beta=0.1, lr=1e-2, save_every=1,
+                                 lora={"enabled": True, "r": 4}))
+    assert len(calls) == 1  # the policy only: the reference is the same weights with adapters off
+    rows = read_log(tmp_path / "log.jsonl")
+    assert rows[0]["kl"] == 0 and rows[1]["kl"] > 0  # after one update the adapters moved off the base
+    assert (tmp_path / "checkpoint" / "adapter_model.safetensors").is_file()
+    assert not (tmp_path / "checkpoint" / "model.safetensors").exists()
+    merged, base = load_file(final / "model.safetensors"), load_file(tiny_model_dir / "model.safetensors")
+    assert set(merged) == set(base)  # a plain model, adapters folded in
+    moved = [k for k in base if not torch.equal(merged[k], base[k])]
+    assert moved and all(k.endswith("proj.weight") for k in moved)
+
+
+@pytest.mark.parametrize("beta, loads", [(0.0, 1), (0.04, 2)])
+def test_a_reference_model_is_loaded_only_when_beta_is_positive(tiny_model_dir, tmp_path, monkeypatch,
+                                                                beta, loads):
+    calls = _count_model_loads(monkeypatch)
     trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, beta=beta))
     assert len(calls) == loads
     row = read_log(tmp_path / "log.jsonl")[0]
