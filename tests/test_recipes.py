@@ -28,3 +28,14 @@ def test_eval_recipe_matches_the_demo_eval():
 def test_every_recipe_is_valid_yaml_with_output_dir():
     for path in (RECIPES / "tiny").glob("*.yaml"):  # stage recipes (accelerate configs are not)
         assert "output_dir" in read_yaml(path), path
+
+
+def test_accelerate_configs_load_in_accelerate():
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    paths = sorted((RECIPES / "accelerate").glob("*.yaml"))
+    assert [p.stem for p in paths] == ["ddp", "fsdp", "zero2", "zero3"]
+    for path in paths:
+        cfg = ClusterConfig.from_yaml_file(path)
+        assert cfg.num_processes == 8 and cfg.mixed_precision == "no", path
+    assert ClusterConfig.from_yaml_file(RECIPES / "accelerate" / "zero3.yaml").deepspeed_config["zero_stage"] == 3
