@@ -29,6 +29,8 @@ class Rollout:
     """The completion's token ids (what the policy is trained on)."""
     finished: bool
     """False when generation hit max_new_tokens before eos or a stop string."""
+    logprobs: list[float] | None = None
+    """The sampler's log-prob of each token in `token_ids` (engines that report them), for TIS."""
 
 
 class RolloutEngine(Protocol):
