@@ -78,6 +78,13 @@ class GRPOConfig(StageConfig):
     """Completions cut at max_new_tokens leave the loss (DAPO overlong filtering)."""
     grad_accum: int = 1
     """Micro-batches per optimizer step (same gradient, less memory)."""
+    engine: Literal["hf", "vllm"] = "hf"
+    """Rollout engine: hf (the in-memory policy) or vllm (a colocated vLLM synced after every update)."""
+    vllm_gpu_memory_utilization: float = 0.3
+    """With engine=vllm on a GPU: the share of GPU memory vLLM may take (weights + KV cache)."""
+    tis_cap: float = 2.0
+    """With engine=vllm: truncated importance sampling, each token weighted by
+    min(p_trainer / p_vllm, tis_cap) to correct the engines' numeric mismatch; 0 turns it off."""
     rollout_batch_size: int = 128
     """Sequences per generate call."""
     max_steps: int = 200
@@ -123,6 +130,10 @@ class GRPOConfig(StageConfig):
             (self.max_sample_rounds < 1, f"max_sample_rounds must be >= 1, got {self.max_sample_rounds}"),
             (self.max_bad_steps < 1, f"max_bad_steps must be >= 1, got {self.max_bad_steps}"),
             (not self.data and not self.families, "no prompts: give families or data"),
+            (self.engine == "vllm" and self.lora.enabled,
+             "engine=vllm with lora.enabled is not supported yet (vLLM would need the merged weights "
+             "after every update); use engine=hf"),
+            (self.tis_cap < 0, f"tis_cap must be >= 0, got {self.tis_cap}"),
             (self.eval_every > 0 and self.data is not None and not self.eval_benchmarks,
              "eval_every with data needs eval_benchmarks (which held-out set to score)"),
         ]

@@ -17,6 +17,10 @@ per-sequence token mean then mean over sequences):
   overlong filtering), so a good reasoning chain is not punished for being cut. For
   "seq-mean-token-mean" and "token-mean" the result is exactly as if those rows were not in the
   batch (they leave the denominator too); for "constant" the normaliser stays B * max_len by design.
+- `sampler_logp` / `tis_cap`: when the rollouts came from another engine (vLLM), its log-probs differ
+  slightly from the trainer's even for the same weights. Truncated importance sampling weights each
+  token's policy-gradient term by min(exp(old_logp - sampler_logp), tis_cap) (Yao et al., 2025);
+  a NaN sampler log-prob (e.g. the eos the trainer appends) means weight 1.
 - All-masked rows (after truncation or otherwise) are skipped by "seq-mean-token-mean"'s mean over
   sequences; an all-masked batch gives loss 0 with zero gradients, not NaN.
 
@@ -80,7 +84,8 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
               advantages: torch.Tensor, mask: torch.Tensor, *, eps_low: float = 0.2,
               eps_high: float = 0.2, beta: float = 0.0, aggregation: str = "seq-mean-token-mean",
               max_len: int | None = None, truncated: torch.Tensor | None = None,
-              mask_truncated: bool = False) -> tuple[torch.Tensor, dict[str, float]]:
+              mask_truncated: bool = False, sampler_logp: torch.Tensor | None = None,
+              tis_cap: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
     """GRPO loss (scalar, to minimise) and metrics.
 
     Args:
@@ -92,6 +97,8 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
         eps_low, eps_high: clip range [1 - eps_low, 1 + eps_high] for the ratio.
         beta: KL coefficient; 0 skips the KL term.
         aggregation, max_len, truncated, mask_truncated: see the module docstring.
+        sampler_logp: [B, L] the rollout engine's log-probs (NaN where unknown), or None.
+        tis_cap: truncation C of the importance weights; 0 turns the correction off.
     Returns:
         (loss [], metrics) with metrics: kl (masked mean k3, 0 without ref), clip_frac (share of
         tokens on the clipped branch), clip_frac_low, clip_frac_high, ratio_mean, ratio_max, tokens.
@@ -111,6 +118,11 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
     kl = zeros  # [B, L]
     if ref_logp is not None:
         kl = k3_kl(logp, torch.where(mask, ref_logp.detach(), zeros))  # [B, L]
+    tis = zeros + 1.0  # [B, L]
+    if sampler_logp is not None and tis_cap > 0:
+        gap = torch.nan_to_num(old_logp - sampler_logp.detach(), nan=0.0)  # [B, L]; NaN: unknown
+        tis = torch.where(mask, torch.exp(gap).clamp(max=tis_cap), tis)  # [B, L]
+        objective = objective * tis  # [B, L]
     per_token_loss = -(objective - beta * kl) if beta != 0 else -objective  # [B, L]
     loss = aggregate(per_token_loss, mask, aggregation, max_len)  # []
     metrics = {
@@ -121,5 +133,6 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
         "ratio_mean": _masked_mean(ratio, mask),
         "ratio_max": ratio.detach()[mask].max().item() if mask.any() else 1.0,
         "tokens": float(mask.sum()),
+        "tis_weight_mean": _masked_mean(tis, mask),
     }
     return loss, metrics

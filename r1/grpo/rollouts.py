@@ -111,6 +111,7 @@ class Batch:
     truncated: torch.Tensor  # [B] bool, cut at max_new_tokens
     advantages: torch.Tensor  # [B]
     prompt_width: int  # P
+    sampler_logp: torch.Tensor | None = None  # [B, L] the rollout engine's log-probs, NaN where unknown
 
     def __len__(self) -> int:
         return self.input_ids.shape[0]
@@ -122,9 +123,11 @@ class Batch:
         first = min(int(used[0]), self.prompt_width - 1)
         last = max(int(used[-1]) + 1, self.prompt_width + 1)
         comp = slice(0, last - self.prompt_width)
+        sampler = None if self.sampler_logp is None else self.sampler_logp[start:stop, comp]
         return Batch(self.input_ids[start:stop, first:last], attn[:, first:last],
                      self.position_ids[start:stop, first:last], self.completion_mask[start:stop, comp],
-                     self.truncated[start:stop], self.advantages[start:stop], self.prompt_width - first)
+                     self.truncated[start:stop], self.advantages[start:stop], self.prompt_width - first,
+                     sampler)
 
 
 def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], advantages: torch.Tensor,
@@ -141,8 +144,11 @@ def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], ad
         comp_masks.append([True] * len(c) + [False] * right)
     attention_mask = torch.tensor(masks)  # [B, P + L]
     position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # [B, P + L]
+    sampler = None
+    if all(ro.logprobs is not None for ro in rollouts):  # the appended eos was not sampled: NaN
+        sampler = torch.tensor([ro.logprobs + [math.nan] * (width_l - len(ro.logprobs)) for ro in rollouts])
     return Batch(torch.tensor(rows), attention_mask, position_ids, torch.tensor(comp_masks),
-                 torch.tensor([not ro.finished for ro in rollouts]), advantages.float(), width_p)
+                 torch.tensor([not ro.finished for ro in rollouts]), advantages.float(), width_p, sampler)
 
 
 def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False

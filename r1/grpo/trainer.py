@@ -71,7 +71,7 @@ class Run:
     reference: Any  # None when beta == 0, or with LoRA (see reference_model)
     optimizer: Any
     scheduler: Any
-    engine: HFEngine
+    engine: Any  # HFEngine on the in-memory policy, or a VLLMEngine synced after every update
     dtype: torch.dtype
     start: int = 0
     bad_steps: int = 0
@@ -143,9 +143,12 @@ def setup(cfg: GRPOConfig) -> Run:
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
     policy, optimizer = accelerator.prepare(policy, optimizer)
-    run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler,
-              HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size),
-              resolve_precision(cfg.precision))
+    dtype = resolve_precision(cfg.precision)
+    engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size)
+    if cfg.engine == "vllm":
+        context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
+        engine = vllm_engine(cfg, ckpt if resuming else Path(cfg.model), dtype, context)
+    run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler, engine, dtype)
     if resuming:
         state = load_checkpoint(ckpt, optimizer, scheduler)
         cursors = state.get("cursors", [state["cursor"]])
@@ -202,6 +205,10 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     times["time_reference"] = time.time() - tick
     tick = time.time()
     update = policy_update(cfg, run, parts, weights, ref_logps)
+    if not update["skipped"] and cfg.engine == "vllm":
+        if run.engine.asleep:
+            run.engine.wake_up()
+        run.engine.sync_weights(run.accelerator.unwrap_model(run.policy))  # sample from the new policy
     times["time_update"] = time.time() - tick
     return update
 
@@ -222,6 +229,8 @@ def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
         index = stream.take(cfg.prompts_per_step - len(kept))
         params.seed = random.Random(f"{cfg.seed}/{rank}/{step}/{round_}").getrandbits(63)
         tick = time.time()
+        if cfg.engine == "vllm" and run.engine.asleep:
+            run.engine.wake_up()
         groups = run.engine.generate([stream.prompts[i] for i in index], params)
         times["time_generate"] += time.time() - tick
         tick = time.time()
@@ -241,6 +250,8 @@ def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
             components.setdefault(name, []).extend(column)
         if len(kept) >= cfg.prompts_per_step:
             break
+    if cfg.engine == "vllm":
+        run.engine.sleep()  # on a GPU: free its memory for the update (a no-op on a CPU)
     metrics = {"reward": sum(totals) / len(totals),
                "accuracy": nanmean(components.get("accuracy", [math.nan])),
                **{f"reward/{name}": nanmean(column) for name, column in components.items()},
@@ -267,14 +278,15 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
             loss, m = grpo_loss(logp, old_logps[j], ref_logps[j], part.advantages, part.completion_mask,
                                 eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
                                 aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1,
-                                truncated=part.truncated, mask_truncated=cfg.mask_truncated)
+                                truncated=part.truncated, mask_truncated=cfg.mask_truncated,
+                                sampler_logp=part.sampler_logp, tis_cap=cfg.tis_cap)
             if not all_ranks(accelerator, bool(torch.isfinite(loss))):
                 optimizer.zero_grad(set_to_none=True)
                 return {"skipped": True, "nonfinite": True, "loss": loss.item()}
             with _sync_on_last(accelerator, policy, j == len(parts) - 1):
                 accelerator.backward(loss * weights[j])
             losses += loss.item() * weights[j] / cfg.mu
-            for key in ("kl", "clip_frac", "clip_frac_low", "clip_frac_high", "ratio_mean"):
+            for key in ("kl", "clip_frac", "clip_frac_low", "clip_frac_high", "ratio_mean", "tis_weight_mean"):
                 sums[key] = sums.get(key, 0.0) + m[key] * m["tokens"]
             tokens += m["tokens"]
             if ent is not None:
@@ -291,6 +303,17 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
     return {"skipped": False, "loss": losses, "grad_norm": sum(norms) / len(norms),
             "entropy": entropy / max(real_tokens, 1.0),
             **{key: value / max(tokens, 1.0) for key, value in sums.items()}}
+
+
+def vllm_engine(cfg: GRPOConfig, model_dir: Path, dtype: torch.dtype, context: int | None):
+    """A vLLM engine colocated with training, loaded from the policy's directory, in the trainer's dtype
+    (vLLM's "auto" would turn a float32 checkpoint into bf16 and widen the sampler/trainer gap)."""
+    from r1.rollout.vllm_engine import VLLMEngine
+
+    longest = cfg.max_prompt_tokens + cfg.max_new_tokens + 1
+    return VLLMEngine(str(model_dir), gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+                      dtype="bfloat16" if dtype == torch.bfloat16 else "float32", seed=cfg.seed,
+                      max_model_len=min(longest, context or longest), sleep_mode=torch.cuda.is_available())
 
 
 def reference_model(run: Run):

@@ -173,3 +173,21 @@ def test_bad_aggregation_settings_raise():
         grpo_loss(example_logp(), OLD, None, ADV, MASK, aggregation="constant", max_len=2)
     with pytest.raises(ValueError, match="aggregation"):
         grpo_loss(example_logp(), OLD, None, ADV, MASK, aggregation="sum")
+
+
+def test_truncated_importance_sampling_weights_each_token():
+    """tokens whose sampler log-prob is 0.1 below, 1.0 below (capped at 2) and unknown (weight 1)."""
+    old = torch.tensor([[-1.0, -2.0, -0.5]])
+    logp = old.clone().requires_grad_(True)
+    sampler = torch.tensor([[-1.1, -3.0, math.nan]])
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    loss, m = grpo_loss(logp, old, None, torch.tensor([1.0]), mask, aggregation="token-mean",
+                        sampler_logp=sampler, tis_cap=2.0)
+    weights = torch.tensor([math.exp(0.1), 2.0, 1.0])
+    assert loss.item() == pytest.approx(-weights.mean().item(), rel=1e-6)
+    loss.backward()
+    assert torch.allclose(logp.grad[0], -weights / 3, rtol=1e-6)
+    assert m["tis_weight_mean"] == pytest.approx(weights.mean().item(), rel=1e-6)
+    plain, _ = grpo_loss(old.clone(), old, None, torch.tensor([1.0]), mask, aggregation="token-mean",
+                         sampler_logp=sampler, tis_cap=0.0)  # cap 0: no correction
+    assert plain.item() == pytest.approx(-1.0)

@@ -264,3 +264,16 @@ def test_cli_grpo_refuses_in_one_line(tiny_model_dir, tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == [
         "error: group_size (G) must be >= 2 so completions can be compared, got 1"]
+
+
+def test_batch_carries_sampler_logprobs_with_nan_for_the_appended_eos():
+    rollouts = [Rollout(0, 0, "", [5, 6], True, [-0.5, -0.25]), Rollout(0, 1, "", [7], False, [-1.0])]
+    batch = build_batch([[3, 4], [3, 4]], rollouts, torch.zeros(2), pad_id=0, eos_id=1)
+    assert batch.sampler_logp.shape == batch.completion_mask.shape == (2, 3)
+    assert batch.sampler_logp[0, :2].tolist() == [-0.5, -0.25] and math.isnan(batch.sampler_logp[0, 2])
+    assert batch.sampler_logp[1, 0] == -1.0 and batch.sampler_logp[1, 1:].isnan().all()
+    assert batch.rows(1, 2).sampler_logp.shape == (1, 1)  # columns cut with the rest
+    plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0, eos_id=1)
+    assert plain.sampler_logp is None
+    with pytest.raises(R1Error, match="engine=vllm with lora"):
+        GRPOConfig(output_dir="x", model="x", engine="vllm", lora={"enabled": True}).check()
