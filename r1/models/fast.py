@@ -109,35 +109,32 @@ class FastLM:
     # -- pieces -------------------------------------------------------------------------------
 
     def norm(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32:  # one fused op, bit-identical to the lines below in float32
+            return F.rms_norm(x, (x.shape[-1],), weight, self.eps)
         dtype = x.dtype
         x = x.float()
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
         return weight * x.to(dtype)
 
     def rope(self, positions: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        """cos, sin [B, 1, T, d] for positions [B, T]."""
-        freqs = positions[..., None].float() * self.inv_freq.float()  # [B, T, d / 2]
-        emb = torch.cat((freqs, freqs), dim=-1)  # [B, T, d]
-        cos, sin = emb.cos() * self.rope_scale, emb.sin() * self.rope_scale
-        return cos.to(dtype)[:, None], sin.to(dtype)[:, None]
+        """cos and signed sin [..., d] for positions [...] (see `rotate`)."""
+        freqs = positions[..., None].float() * self.inv_freq.float()  # [..., d / 2]
+        cos, sin = freqs.cos() * self.rope_scale, freqs.sin() * self.rope_scale
+        return torch.cat((cos, cos), -1).to(dtype), torch.cat((-sin, sin), -1).to(dtype)
 
     @staticmethod
-    def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        half = x.shape[-1] // 2
-        rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-        return x * cos + rotated * sin
+    def rotate(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
+        """HF's x * cos + rotate_half(x) * sin, with rotate_half(x) * sin = roll(x, d/2) * (-sin|sin)."""
+        return x * cos + x.roll(x.shape[-1] // 2, -1) * signed_sin
 
     def qkv(self, x: torch.Tensor, w: LayerWeights, cos: torch.Tensor, sin: torch.Tensor
             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Queries [B, h, T, d], keys and values [B, kv, T, d] of normed hidden states x [B, T, H]."""
         b, t, _ = x.shape
         d, h, kv = self.head_dim, self.n_heads, self.n_kv
-        qkv = F.linear(x, w.qkv_w, w.qkv_b)  # [B, T, (h + 2 kv) d]
-        q, k, v = qkv.split((h * d, kv * d, kv * d), dim=-1)
-        q = q.view(b, t, h, d).transpose(1, 2)
-        k = k.view(b, t, kv, d).transpose(1, 2)
-        v = v.view(b, t, kv, d).transpose(1, 2)
-        return self.rotate(q, cos, sin), self.rotate(k, cos, sin), v
+        qkv = F.linear(x, w.qkv_w, w.qkv_b).view(b, t, h + 2 * kv, d).transpose(1, 2)  # [B, h + 2 kv, T, d]
+        qk = self.rotate(qkv[:, : h + kv], cos, sin)  # queries and keys rotated together
+        return qk[:, :h], qk[:, h:], qkv[:, h + kv :]
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """[B, h, T, d] queries over [B, kv, S, d] keys with a boolean mask [B, 1, T, S] -> [B, T, h d]."""
@@ -184,8 +181,8 @@ class FastLM:
                             torch.ones(l_, l_, dtype=torch.bool, device=dev).tril().expand(b, l_, l_)],
                            dim=-1)  # [B, L, P + L]
         xp, xc = self.embed(prompt_ids), self.embed(completion_ids)  # [U, P, H], [B, L, H]
-        cos_p, sin_p = self.rope(p_pos, xp.dtype)
-        cos_c, sin_c = self.rope(c_pos, xc.dtype)
+        cos_p, sin_p = (r[:, None] for r in self.rope(p_pos, xp.dtype))  # [U, 1, P, d]
+        cos_c, sin_c = (r[:, None] for r in self.rope(c_pos, xc.dtype))  # [B, 1, L, d]
         for w in self.weights():
             qp, kp, vp = self.qkv(self.norm(xp, w.norm1), w, cos_p, sin_p)
             qc, kc, vc = self.qkv(self.norm(xc, w.norm1), w, cos_c, sin_c)
@@ -210,8 +207,9 @@ class FastLM:
         mask = ((torch.ones(p, p, dtype=torch.bool, device=dev).tril() & valid[:, None, :])
                 | torch.eye(p, dtype=torch.bool, device=dev))[:, None]  # [U, 1, P, P]
         x = self.embed(prompt_ids)  # [U, P, H]
-        cos, sin = self.rope((prompt_mask.cumsum(-1) - 1).clamp(min=0), x.dtype)
+        cos, sin = (r[:, None] for r in self.rope((prompt_mask.cumsum(-1) - 1).clamp(min=0), x.dtype))
         cache = KVCache(u * n, self.n_kv, p + max_new, self.head_dim, len(ws), x.dtype, dev)
+        cache.cos, cache.sin = self.rope(torch.arange(p + max_new, device=dev), x.dtype)  # [P + max_new, d]
         cache.valid[:, :p] = valid.repeat_interleave(n, 0)
         cache.pos = prompt_mask.sum(-1).repeat_interleave(n, 0)  # [U n] position of the next token
         for layer, w in enumerate(ws):
@@ -227,7 +225,7 @@ class FastLM:
         """Feed one token per row [b]; returns next-token logits [b, V] and advances the cache."""
         t = cache.length
         x = self.embed(tokens[:, None])  # [b, 1, H]
-        cos, sin = self.rope(cache.pos[:, None], x.dtype)
+        cos, sin = cache.cos[cache.pos][:, None, None], cache.sin[cache.pos][:, None, None]  # [b, 1, 1, d]
         cache.valid[:, t] = True
         mask = cache.valid[:, None, None, : t + 1]  # [b, 1, 1, t + 1]
         for layer, w in enumerate(ws):
@@ -251,6 +249,7 @@ class KVCache:
         self.valid = torch.zeros(rows, width, dtype=torch.bool, device=device)
         self.pos = torch.zeros(rows, dtype=torch.long, device=device)
         self.length = 0
+        self.cos = self.sin = torch.empty(0)  # rope tables by position, set by FastLM.prefill
 
     def keep(self, rows: torch.Tensor) -> None:
         """Drop finished rows (rows: indices to keep), so later steps compute only live ones."""
