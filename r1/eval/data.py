@@ -19,6 +19,11 @@ BENCHMARKS = {
 
 
 def read_jsonl(path: str | Path, field: str = "data") -> list[dict[str, Any]]:
+    return [record for _, record in read_jsonl_lines(path, field)]
+
+
+def read_jsonl_lines(path: str | Path, field: str = "data") -> list[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each non-empty line; a bad line is a one-line error naming it."""
     p = Path(path)
     if not p.is_file():
         raise R1Error(f"{field}: {p} not found")
@@ -33,7 +38,7 @@ def read_jsonl(path: str | Path, field: str = "data") -> list[dict[str, Any]]:
                 raise R1Error(f"{p}:{line_no}: not valid JSON") from None
             if not isinstance(record, dict):
                 raise R1Error(f"{p}:{line_no}: each line must be a JSON object")
-            records.append(record)
+            records.append((line_no, record))
     return records
 
 

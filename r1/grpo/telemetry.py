@@ -41,8 +41,9 @@ def _clean(value: Any) -> Any:
 
 
 class Telemetry:
-    def __init__(self, output_dir: str | Path, resume_step: int = 0, enabled: bool = True):
-        self.enabled = enabled
+    def __init__(self, output_dir: str | Path, resume_step: int = 0, enabled: bool = True,
+                 keys: tuple[str, ...] = STEP_KEYS):
+        self.enabled, self.keys = enabled, keys
         if not enabled:
             return
         out = Path(output_dir)
@@ -58,7 +59,7 @@ class Telemetry:
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        row = {**dict.fromkeys(STEP_KEYS), "step": step, **{k: _clean(v) for k, v in metrics.items()}}
+        row = {**dict.fromkeys(self.keys), "step": step, **{k: _clean(v) for k, v in metrics.items()}}
         self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.file.flush()
         for key, value in row.items():

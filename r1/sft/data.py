@@ -14,7 +14,6 @@ are tokenized separately, so the response tokens are the ones a rollout of that 
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import torch
 
 from r1.errors import R1Error
+from r1.eval.data import read_jsonl_lines
 from r1.prompts import build_prompt
 
 IGNORE = -100
@@ -58,19 +58,7 @@ def read_records(cfg) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(loaded, datasets.DatasetDict):
             loaded = loaded["train"] if "train" in loaded else next(iter(loaded.values()))
         return [(f"{path} record {i + 1}", dict(r)) for i, r in enumerate(loaded)]
-    if not path.is_file():
-        raise R1Error(f"data: {path} not found")
-    pairs = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise R1Error(f"{path}:{line_no}: not valid JSON") from None
-            if not isinstance(record, dict):
-                raise R1Error(f"{path}:{line_no}: each line must be a JSON object")
-            pairs.append((f"{path}:{line_no}", record))
-    return pairs
+    return [(f"{path}:{line_no}", record) for line_no, record in read_jsonl_lines(path)]
 
 
 def _text(record: dict, key: str, where: str) -> str:

@@ -15,7 +15,6 @@ With LoRA only the adapters train; checkpoints hold the adapters, output_dir/fin
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from r1.config import save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark
-from r1.grpo.telemetry import Telemetry, _clean
+from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
 from r1.models.lora import is_lora, load_policy, merge_lora
 from r1.progress import console, progress_bar
@@ -41,20 +40,6 @@ from r1.sft.data import Batch, Example, collate, load_examples, record_order, sp
 STEP_KEYS = ("step", "epoch", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "time_step")
 """Keys of every step row of output_dir/log.jsonl (loss: token mean over the step's responses; tokens:
 prompt + response tokens of the step, all processes); the last row adds eval/<benchmark>/... keys."""
-
-
-class SFTTelemetry(Telemetry):
-    """GRPO's log.jsonl + TensorBoard writer (resume handling included), with SFT's keys."""
-
-    def log(self, step: int, metrics: dict[str, Any]) -> None:
-        if self.enabled:
-            row = {**dict.fromkeys(STEP_KEYS), "step": step, **{k: _clean(v) for k, v in metrics.items()}}
-            self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
-            self.file.flush()
-            for key, value in row.items():
-                if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    self.writer.add_scalar(key, value, step)
-            self.writer.flush()
 
 
 @dataclass
@@ -74,7 +59,7 @@ def train(cfg: SFTConfig) -> Path:
     """Run (or resume) SFT; returns output_dir/final, the fine-tuned model in HF format (merged with LoRA)."""
     run = setup(cfg)
     out, accelerator = Path(cfg.output_dir), run.accelerator
-    telemetry = SFTTelemetry(out, run.start, accelerator.is_main_process)
+    telemetry = Telemetry(out, run.start, accelerator.is_main_process, keys=STEP_KEYS)
     with progress_bar() as bar:
         job = bar.add_task("sft", total=run.total_steps, completed=run.start, status="")
         for step in range(run.start + 1, run.total_steps + 1):
