@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from r1.errors import R1Error
 from r1.grpo.logprobs import entropy_from_logits, picked_logprobs
@@ -116,6 +117,13 @@ class Batch:
     def __len__(self) -> int:
         return self.input_ids.shape[0]
 
+    def select(self, index: torch.Tensor) -> "Batch":
+        """The rows at `index`, in that order."""
+        sampler = None if self.sampler_logp is None else self.sampler_logp[index]
+        return Batch(self.input_ids[index], self.attention_mask[index], self.position_ids[index],
+                     self.completion_mask[index], self.truncated[index], self.advantages[index],
+                     self.prompt_width, sampler)
+
     def rows(self, start: int, stop: int) -> "Batch":
         """Rows [start, stop), with columns that are padding in every kept row cut away."""
         attn = self.attention_mask[start:stop]  # [b, P + L]
@@ -156,16 +164,48 @@ def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: b
     """Log-probs [b, L] of the completion tokens at the sampling temperature (and entropies [b, L]).
 
     Llama-family models take the lean forward, which runs each distinct prompt of the batch once
-    (a group's G rows share it); others, and wrapped models (DDP/FSDP/peft), the model's own forward.
+    (a group's G rows share it), in chunks of rows of similar length when one long completion would
+    otherwise pad every row to its width (see `length_chunks`). Other models, and wrapped ones
+    (DDP/FSDP/peft), take the model's own forward, once over the whole batch.
     """
-    p = batch.prompt_width
-    if unsupported(model) is None:
-        logits = _shared_prompt_logits(FastLM(model), batch)  # [b, L, V]
-    else:
+    if unsupported(model) is not None:
+        p = batch.prompt_width
         logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
                        position_ids=batch.position_ids, use_cache=False).logits  # [b, P + L, V]
-        logits = logits[:, p - 1 : -1]  # [b, L, V]: the last prompt position predicts completion token 0
-    logp = picked_logprobs(logits, batch.input_ids[:, p:], temperature=temperature)  # [b, L]
+        return _from_logits(logits[:, p - 1 : -1], batch, temperature, with_entropy)  # from [b, L, V]
+    lean, width = FastLM(model), batch.completion_mask.shape[1]
+    order = batch.completion_mask.sum(1).argsort()  # [b] shortest first
+    by_length = batch.select(order)
+    logps, entropies = [], []
+    for start, stop in length_chunks(by_length.completion_mask.sum(1).tolist()):
+        part = by_length.rows(start, stop)  # trimmed to its own longest completion
+        logp, entropy = _from_logits(_shared_prompt_logits(lean, part), part, temperature, with_entropy)
+        logps.append(F.pad(logp, (0, width - logp.shape[1])))  # [rows, L]; padding is masked later
+        if entropy is not None:
+            entropies.append(F.pad(entropy, (0, width - entropy.shape[1])))
+    back = order.argsort()  # [b]
+    return torch.cat(logps)[back], torch.cat(entropies)[back] if with_entropy else None
+
+
+def length_chunks(lengths: list[int], most: int = 8) -> list[tuple[int, int]]:
+    """Row ranges of a batch sorted by length: the fewest equal chunks (1, 2, 4, ... most) whose padded
+    token count is within 10% of the best such split. Equal lengths give one chunk."""
+    n = len(lengths)
+    options = []
+    k = 1
+    while k <= min(most, n):
+        bounds = [round(n * j / k) for j in range(k + 1)]
+        ranges = list(zip(bounds, bounds[1:]))
+        options.append((sum((b - a) * max(lengths[b - 1], 1) for a, b in ranges), ranges))
+        k *= 2
+    best = min(cost for cost, _ in options)
+    return next(ranges for cost, ranges in options if cost <= 1.1 * best)
+
+
+def _from_logits(logits: torch.Tensor, batch: Batch, temperature: float, with_entropy: bool
+                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Log-probs (and entropies) [b, L] from logits [b, L, V] predicting the completion tokens."""
+    logp = picked_logprobs(logits, batch.input_ids[:, batch.prompt_width :], temperature=temperature)
     entropy = None
     if with_entropy:
         with torch.no_grad():

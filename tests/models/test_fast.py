@@ -120,3 +120,34 @@ def test_other_models_and_wrappers_take_the_hf_path(tiny_model):
     assert "Adapter" in unsupported(adapted)
     with pytest.raises(ValueError, match="unsupported"):
         FastLM(gpt2)
+
+
+def test_length_chunks_split_only_when_padding_would_dominate():
+    from r1.grpo.rollouts import length_chunks
+
+    assert length_chunks([64] * 64) == [(0, 64)]  # equal lengths: one chunk
+    skewed = length_chunks(sorted([3] * 15 + [60]))
+    assert len(skewed) > 1 and skewed[0][0] == 0 and skewed[-1][1] == 16
+    assert all(a < b for a, b in skewed)
+
+
+def test_one_long_completion_does_not_change_the_numbers(tiny_model):
+    """15 short completions and one long one: chunked by length, yet equal to one HF forward."""
+    g = torch.Generator().manual_seed(3)
+    prompts = [torch.randint(3, 100, (int(n),), generator=g).tolist() for n in (5, 9, 7, 11)]
+    lengths = [2, 3, 1, 2] * 3 + [3, 2, 1, 60]
+    rollouts = [Rollout(0, 0, "", torch.randint(3, 100, (n,), generator=g).tolist(), True) for n in lengths]
+    batch = build_batch([p for p in prompts for _ in range(4)], rollouts, torch.randn(16, generator=g), 0, 1)
+    mask = batch.completion_mask
+    ours, entropy = completion_logprobs(tiny_model, batch, 0.9, with_entropy=True)
+    theirs = _hf_logprobs(tiny_model, batch, 0.9)
+    assert torch.allclose(ours[mask], theirs[mask], atol=1e-4)
+    assert entropy.shape == ours.shape and (entropy[mask] > 0).all()
+    tiny_model.zero_grad()
+    ours[mask].sum().backward()
+    mine = torch.cat([p.grad.flatten() for p in tiny_model.parameters()])
+    tiny_model.zero_grad()
+    _hf_logprobs(tiny_model, batch, 0.9)[mask].sum().backward()
+    hf = torch.cat([p.grad.flatten() for p in tiny_model.parameters()])
+    tiny_model.zero_grad()
+    assert torch.allclose(mine, hf, atol=1e-4, rtol=1e-3)
