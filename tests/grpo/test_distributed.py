@@ -85,9 +85,14 @@ def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir
         for a, b in zip(one["grads"], two["grads"]):
             torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-7, msg=aggregation)
         # Adam's first step moves each weight by ~lr * g / (|g| + eps): where |g| is near eps (1e-8)
-        # the float noise of another summation order shows, so weights get a looser bound
-        for a, b in zip(one["weights"], two["weights"]):
-            torch.testing.assert_close(b, a, rtol=0, atol=1e-5, msg=aggregation)
+        # the float noise of another summation order (1 process takes the lean forward, DDP the HF
+        # one) decides the step, so weights are compared where the gradient is clear of that noise
+        checked = 0
+        for a, b, g in zip(one["weights"], two["weights"], one["grads"]):
+            clear = g.abs() > 1e-6
+            torch.testing.assert_close(b[clear], a[clear], rtol=0, atol=1e-5, msg=aggregation)
+            checked += int(clear.sum())
+        assert checked > 0.5 * sum(g.numel() for g in one["grads"])  # most weights are compared
         assert one["kl"] == pytest.approx(0.0, abs=1e-6) and two["kl"] == pytest.approx(0.0, abs=1e-6)
 
 
