@@ -47,3 +47,11 @@ def load_checkpoint(ckpt: Path, optimizer, scheduler) -> dict[str, Any]:
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
     return state
+
+
+def save_final(model, tokenizer, out: Path) -> None:
+    """output_dir/final: the trained model as a plain HF directory (LoRA adapters merged in)."""
+    from r1.models.lora import is_lora, merge_lora
+
+    (merge_lora(model) if is_lora(model) else model).save_pretrained(out)
+    tokenizer.save_pretrained(out)

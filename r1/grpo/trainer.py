@@ -42,7 +42,7 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 
-from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
 from r1.config import save_config
 from r1.errors import R1Error
 from r1.grpo.advantages import group_advantages, group_all_equal
@@ -52,7 +52,7 @@ from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, co
                               load_records, micro_batches, nanmean, score)
 from r1.grpo.telemetry import Telemetry, across_processes
 from r1.models.load import load_model, load_tokenizer
-from r1.models.lora import adapter_disabled, is_lora, load_policy, merge_lora
+from r1.models.lora import adapter_disabled, load_policy
 from r1.progress import console, progress_bar
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine, SamplingParams
@@ -108,9 +108,7 @@ def train(cfg: GRPOConfig) -> Path:
             accelerator.wait_for_everyone()
     telemetry.close()
     if accelerator.is_main_process:
-        policy = accelerator.unwrap_model(run.policy)
-        (merge_lora(policy) if is_lora(policy) else policy).save_pretrained(out / "final")
-        run.tokenizer.save_pretrained(out / "final")
+        save_final(accelerator.unwrap_model(run.policy), run.tokenizer, out / "final")
         console.print(f"grpo: saved the policy to {out / 'final'}")
     return out / "final"
 

@@ -25,13 +25,13 @@ import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 
-from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
 from r1.config import save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark
 from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
-from r1.models.lora import is_lora, load_policy, merge_lora
+from r1.models.lora import load_policy
 from r1.progress import console, progress_bar
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.config import SFTConfig
@@ -76,9 +76,7 @@ def train(cfg: SFTConfig) -> Path:
             accelerator.wait_for_everyone()
     telemetry.close()
     if accelerator.is_main_process:
-        model = accelerator.unwrap_model(run.model)
-        (merge_lora(model) if is_lora(model) else model).save_pretrained(out / "final")
-        run.tokenizer.save_pretrained(out / "final")
+        save_final(accelerator.unwrap_model(run.model), run.tokenizer, out / "final")
         console.print(f"sft: saved the model to {out / 'final'}")
     accelerator.wait_for_everyone()
     return out / "final"
