@@ -1,11 +1,5 @@
 """A GRPO run killed with SIGKILL mid-run and resumed ends with exactly the weights of an uninterrupted run."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -13,6 +7,7 @@ from safetensors.torch import load_file
 from r1.grpo.config import GRPOConfig
 from r1.grpo.telemetry import read_log
 from r1.grpo.trainer import train
+from tests.killing import kill_after_checkpoint
 
 # A checkpoint every step, so the kill lands between two checkpoints with steps still to go.
 RUN = dict(max_steps=12, prompts_per_step=2, group_size=2, max_new_tokens=24, train_problems=20,
@@ -32,27 +27,10 @@ def _child_script(model_dir, out) -> str:
     )
 
 
-def _checkpoint_step(out) -> int:
-    """Step of output_dir/checkpoint, 0 when none is there (yet, or mid-swap)."""
-    try:
-        return torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)["step"]
-    except (FileNotFoundError, EOFError, RuntimeError):
-        return 0
-
-
 @pytest.mark.slow
 def test_grpo_resumed_after_sigkill_matches_an_uninterrupted_run(tiny_model_dir, tmp_path):
     killed, whole = tmp_path / "killed", tmp_path / "whole"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen([sys.executable, "-c", _child_script(tiny_model_dir, killed)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 300
-    while _checkpoint_step(killed) < 2 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate()
-    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
-    stopped_at = _checkpoint_step(killed)
+    stopped_at = kill_after_checkpoint(_child_script(tiny_model_dir, killed), killed, 2, timeout=300)
     assert 2 <= stopped_at < RUN["max_steps"], stopped_at  # killed mid-run, past the first checkpoint
     assert not (killed / "final").exists()
 

@@ -11,6 +11,7 @@ from r1.errors import R1Error
 from r1.models.load import load_model
 from r1.models.lora import ADAPTER_FILE, LoraSettings, adapter_disabled, apply_lora, merge_lora
 from r1.sft.config import SFTConfig
+from tests.killing import interrupt_at
 
 LORA = {"enabled": True, "r": 4, "alpha": 8}
 SMALL = dict(families=["arithmetic"], train_problems=40, batch_size=8, lr=1e-2, save_every=0, lora=LORA)
@@ -99,13 +100,7 @@ def test_lora_run_resumes_from_its_adapter_checkpoint_exactly(tiny_model_dir, tm
     run = dict(max_steps=4, save_every=2, lora={**LORA, "dropout": 0.1})  # dropout: the RNG is restored too
     straight = trainer.train(config(tiny_model_dir, tmp_path / "a", **run))
     real_step = trainer.sft_step
-
-    def stop_at_step_3(cfg, state, step):
-        if step == 3:
-            raise KeyboardInterrupt
-        return real_step(cfg, state, step)
-
-    monkeypatch.setattr(trainer, "sft_step", stop_at_step_3)
+    interrupt_at(monkeypatch, trainer, "sft_step", 3)
     with pytest.raises(KeyboardInterrupt):
         trainer.train(config(tiny_model_dir, tmp_path / "b", **run))
     monkeypatch.setattr(trainer, "sft_step", real_step)

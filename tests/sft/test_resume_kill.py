@@ -1,18 +1,12 @@
 """An SFT run killed with SIGKILL mid-run and resumed ends with exactly the weights of an uninterrupted
 run."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import torch
 from safetensors.torch import load_file
 
 from r1.grpo.telemetry import read_log
 from r1.sft import SFTConfig, train
-from tests.grpo.test_resume_kill import _checkpoint_step
+from tests.killing import kill_after_checkpoint
 
 # A checkpoint every step, so the kill lands between two checkpoints with steps still to go; the cosine
 # schedule and grad_accum make a wrong resume (lr, data position, optimizer state) show in the weights.
@@ -29,16 +23,7 @@ def test_sft_resumed_after_sigkill_matches_an_uninterrupted_run(tiny_model_dir, 
     script = ("import torch; torch.set_num_threads(1)\n"
               "from r1.sft import SFTConfig, train\n"
               f"train(SFTConfig(output_dir={str(killed)!r}, model={str(tiny_model_dir)!r}, **{RUN!r}))\n")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while _checkpoint_step(killed) < 3 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate()
-    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
-    stopped_at = _checkpoint_step(killed)
+    stopped_at = kill_after_checkpoint(script, killed, 3, timeout=120)
     assert 3 <= stopped_at < RUN["max_steps"], stopped_at  # killed mid-run, past the first checkpoints
     assert not (killed / "final").exists()
 

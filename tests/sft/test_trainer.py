@@ -16,6 +16,7 @@ from r1.grpo.telemetry import read_log
 from r1.models.load import load_model
 from r1.sft.config import SFTConfig
 from r1.sft.data import collate
+from tests.killing import interrupt_at
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tiny" / "sft.yaml"
 SMALL = dict(families=["arithmetic"], train_problems=40, batch_size=8, lr=3e-3, save_every=0)
@@ -81,13 +82,7 @@ def test_a_stopped_run_resumes_to_identical_weights(tiny_model_dir, tmp_path, mo
     run = dict(max_steps=5, grad_accum=2, save_every=2, warmup_steps=1)  # cosine over 5 steps
     straight = trainer.train(config(tiny_model_dir, tmp_path / "a", **run))
     real_step = trainer.sft_step
-
-    def stop_at_step_4(cfg, state, step):
-        if step == 4:
-            raise KeyboardInterrupt
-        return real_step(cfg, state, step)
-
-    monkeypatch.setattr(trainer, "sft_step", stop_at_step_4)
+    interrupt_at(monkeypatch, trainer, "sft_step", 4)
     with pytest.raises(KeyboardInterrupt):
         trainer.train(config(tiny_model_dir, tmp_path / "b", **run))
     assert [row["step"] for row in read_log(tmp_path / "b" / "log.jsonl")] == [1, 2, 3]
