@@ -56,7 +56,7 @@ from r1.models.lora import adapter_disabled, load_policy
 from r1.progress import console, progress_bar
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine, SamplingParams
-from r1.runtime import autocast, resolve_precision, set_seed
+from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
 
 
 @dataclass
@@ -348,13 +348,8 @@ def gather_ints(accelerator, value: int) -> list[int]:
 
 def lr_factor(cfg: GRPOConfig, opt_step: int) -> float:
     """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio."""
-    if opt_step < cfg.warmup_steps:
-        return (opt_step + 1) / cfg.warmup_steps
-    if cfg.lr_schedule == "constant":
-        return 1.0
-    total = max(1, cfg.max_steps * cfg.mu - cfg.warmup_steps)
-    progress = min(1.0, (opt_step - cfg.warmup_steps) / total)
-    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    return warmup_schedule(opt_step, cfg.warmup_steps, cfg.max_steps * cfg.mu - cfg.warmup_steps,
+                           cfg.lr_schedule, cfg.min_lr_ratio)
 
 
 def evaluate(cfg: GRPOConfig, run: Run, step: int) -> dict[str, float]:

@@ -33,7 +33,7 @@ from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
 from r1.models.lora import load_policy
 from r1.progress import console, progress_bar
-from r1.runtime import autocast, resolve_precision, set_seed
+from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
 from r1.sft.config import SFTConfig
 from r1.sft.data import Batch, Example, collate, load_examples, record_order, split
 
@@ -193,13 +193,10 @@ def sft_step(cfg: SFTConfig, run: Run, step: int) -> dict[str, Any]:
 
 
 def lr_factor(cfg: SFTConfig, opt_step: int, total: int) -> float:
-    """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio."""
-    if opt_step < cfg.warmup_steps:
-        return (opt_step + 1) / cfg.warmup_steps
-    if cfg.lr_schedule == "constant":
-        return 1.0
-    progress = min(1.0, (opt_step - cfg.warmup_steps) / max(1, total - 1 - cfg.warmup_steps))
-    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio at the
+    last of `total` steps."""
+    return warmup_schedule(opt_step, cfg.warmup_steps, total - 1 - cfg.warmup_steps, cfg.lr_schedule,
+                           cfg.min_lr_ratio)
 
 
 def evaluate(cfg: SFTConfig, run: Run) -> dict[str, float]:
