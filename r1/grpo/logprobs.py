@@ -1,8 +1,9 @@
 """Per-token log-probabilities and entropies from a causal LM's logits, one sequence at a time.
 
 `log_softmax(logits).gather(...)` materialises a second [B, T, V] tensor just to read one entry per
-row. Here each next-token log-prob is `logit[target] - logsumexp(logits)`, computed one sequence at a
-time, so the extra memory is one [T, V] row, never a [B, T, V] copy, and never float64.
+row. Here each next-token log-prob is `logit[target] - logsumexp(logits)`, computed a few sequences at
+a time (as many as fit in CHUNK_ELEMENTS), so with a real vocabulary the extra memory is one [T, V]
+row, never a [B, T, V] copy, and never float64; a tiny vocabulary takes the whole batch at once.
 Half-precision logits (bf16/fp16) are upcast to float32 per row: bf16 logsumexp is too coarse for
 the ratio exp(logp - old_logp), which must be ~1 when nothing changed.
 
@@ -14,9 +15,19 @@ from __future__ import annotations
 
 import torch
 
+CHUNK_ELEMENTS = 1 << 22  # logits per chunk (16 MB in float32): one row of a 150k vocabulary x 28 tokens
+
+
+def _chunks(logits: torch.Tensor):
+    """Row slices [c, T, V] of logits [B, T, V], each within CHUNK_ELEMENTS (at least one row)."""
+    per_row = max(1, logits.shape[1] * logits.shape[2])
+    step = max(1, CHUNK_ELEMENTS // per_row)
+    for start in range(0, logits.shape[0], step):
+        yield slice(start, start + step)
+
 
 def _row(logits_row: torch.Tensor, temperature: float) -> torch.Tensor:
-    """One sequence's logits [T, V], scaled by 1/temperature, in float32 or wider."""
+    """Logits [..., V], scaled by 1/temperature, in float32 or wider."""
     if logits_row.dtype in (torch.float16, torch.bfloat16):
         logits_row = logits_row.float()  # [T, V]
     if temperature != 1.0:
@@ -53,11 +64,11 @@ def picked_logprobs(logits: torch.Tensor, targets: torch.Tensor, *, temperature:
     """out[b, t] = log softmax(logits[b, t] / temperature)[targets[b, t]]: [B, T, V], [B, T] -> [B, T]."""
     _check(logits, temperature)
     rows = []
-    for b in range(logits.shape[0]):
-        z = _row(logits[b], temperature)  # [T, V]
-        picked = z.gather(-1, targets[b, :, None]).squeeze(-1)  # [T]
-        rows.append(picked - torch.logsumexp(z, dim=-1))  # [T]
-    return torch.stack(rows)  # [B, T]
+    for part in _chunks(logits):
+        z = _row(logits[part], temperature)  # [c, T, V]
+        picked = z.gather(-1, targets[part, :, None]).squeeze(-1)  # [c, T]
+        rows.append(picked - torch.logsumexp(z, dim=-1))  # [c, T]
+    return torch.cat(rows)  # [B, T]
 
 
 def entropy_from_logits(logits: torch.Tensor, *, temperature: float = 1.0) -> torch.Tensor:
@@ -67,8 +78,8 @@ def entropy_from_logits(logits: torch.Tensor, *, temperature: float = 1.0) -> to
     """
     _check(logits, temperature)
     rows = []
-    for b in range(logits.shape[0]):
-        z = _row(logits[b], temperature)  # [T, V]
-        p = torch.softmax(z, dim=-1)  # [T, V]
-        rows.append(torch.logsumexp(z, dim=-1) - (p * z).sum(dim=-1))  # [T]
-    return torch.stack(rows)  # [B, T]
+    for part in _chunks(logits):
+        z = _row(logits[part], temperature)  # [c, T, V]
+        p = torch.softmax(z, dim=-1)  # [c, T, V]
+        rows.append(torch.logsumexp(z, dim=-1) - (p * z).sum(dim=-1))  # [c, T]
+    return torch.cat(rows)  # [B, T]

@@ -87,3 +87,17 @@ def test_entropy_matches_naive(batch, temperature):
     out = entropy_from_logits(logits, temperature=temperature)
     assert out.shape == (3, 5)
     torch.testing.assert_close(out, naive_entropy(logits, temperature).float())
+
+
+@pytest.mark.parametrize("budget", [1, 5 * 11, 2 * 5 * 11])
+def test_chunked_rows_give_the_same_numbers(batch, budget, monkeypatch):
+    # A real vocabulary goes one row (or a few) at a time; a tiny one all at once. Same results.
+    from r1.grpo import logprobs
+
+    logits, ids = batch
+    whole = token_logprobs(logits, ids), entropy_from_logits(logits)
+    monkeypatch.setattr(logprobs, "CHUNK_ELEMENTS", budget)
+    torch.testing.assert_close(token_logprobs(logits, ids), whole[0], rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(entropy_from_logits(logits), whole[1], rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(token_logprobs(logits, ids).double(), naive_logprobs(logits, ids),
+                               rtol=1e-6, atol=1e-6, check_dtype=False)
