@@ -1,6 +1,12 @@
 """Trainer checkpoints (GRPO, SFT): an HF model (or LoRA adapter) + tokenizer directory plus
 trainer_state.pt (optimizer, scheduler, RNG states, step, data cursor). Written to a temporary
-directory and swapped in whole, so a kill mid-save leaves the previous checkpoint intact."""
+directory and swapped in whole, so a kill mid-save leaves the previous checkpoint intact.
+
+Every process calls save_checkpoint / save_final / load_checkpoint. With parameters sharded over
+processes (FSDP2, ZeRO-3) the weights are gathered into one plain HF checkpoint. With optimizer
+state sharded (FSDP2, any DeepSpeed ZeRO stage) each process writes and reads its own slice
+(optimizer.rank<N>.pt), so a resume needs the same number of processes. Otherwise the main process
+writes everything."""
 
 from __future__ import annotations
 
@@ -11,34 +17,63 @@ from typing import Any
 
 import numpy as np
 import torch
+from accelerate.utils import DistributedType
 
+from r1.errors import R1Error
+from r1.models.weights import full_state_dict, sharding
 from r1.runtime import recover_dir, swap_in_dir
 
 STATE_FILE = "trainer_state.pt"
+
+
+def _shard_file(rank: int) -> str:
+    return f"optimizer.rank{rank}.pt"
 
 
 def has_checkpoint(ckpt: Path) -> bool:
     return (recover_dir(ckpt) / STATE_FILE).is_file()
 
 
-def save_checkpoint(ckpt: Path, model, tokenizer, optimizer, scheduler, state: dict[str, Any]) -> None:
+def save_checkpoint(accelerator, ckpt: Path, model, tokenizer, optimizer, scheduler,
+                    state: dict[str, Any]) -> None:
+    """Write output_dir/checkpoint; `model` is the unwrapped model. Every process calls this."""
+    main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     tmp = ckpt.with_name(ckpt.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    torch.save({**state, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "rng": rng}, tmp / STATE_FILE)
-    swap_in_dir(tmp, ckpt)
+    sharded = sharding(model) is not None
+    weights = full_state_dict(model) if sharded else None  # collective under sharding
+    if main:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        model.save_pretrained(tmp, **({"state_dict": weights} if sharded else {}))
+        tokenizer.save_pretrained(tmp)
+    accelerator.wait_for_everyone()
+    # DeepSpeed shards the AdamW moments from ZeRO-1 on, FSDP2 with the parameters
+    sharded = sharded or accelerator.distributed_type == DistributedType.DEEPSPEED
+    if sharded:  # each process's slice of the AdamW moments
+        torch.save(optimizer.state_dict(), tmp / _shard_file(rank))
+        accelerator.wait_for_everyone()
+    if main:
+        rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        torch.save({**state, "optimizer": None if sharded else optimizer.state_dict(),
+                    "optimizer_shards": world if sharded else 0, "scheduler": scheduler.state_dict(),
+                    "rng": rng}, tmp / STATE_FILE)
+        swap_in_dir(tmp, ckpt)
+    accelerator.wait_for_everyone()
 
 
-def load_checkpoint(ckpt: Path, optimizer, scheduler) -> dict[str, Any]:
+def load_checkpoint(ckpt: Path, optimizer, scheduler, rank: int = 0, world: int = 1) -> dict[str, Any]:
     """Restore optimizer, scheduler and RNGs in place; returns the rest (step, cursor, ...)."""
     state = torch.load(ckpt / STATE_FILE, weights_only=False)
-    optimizer.load_state_dict(state.pop("optimizer"))
+    shards = state.pop("optimizer_shards", 0)
+    optimizer_state = state.pop("optimizer")
+    if shards:
+        if shards != world:
+            raise R1Error(f"resume: {ckpt} holds optimizer state sharded over {shards} processes, this run "
+                          f"has {world}; resume with the same number of processes")
+        optimizer_state = torch.load(ckpt / _shard_file(rank), weights_only=False)
+    optimizer.load_state_dict(optimizer_state)
     scheduler.load_state_dict(state.pop("scheduler"))
     rng = state.pop("rng")
     random.setstate(rng["python"])
@@ -49,9 +84,16 @@ def load_checkpoint(ckpt: Path, optimizer, scheduler) -> dict[str, Any]:
     return state
 
 
-def save_final(model, tokenizer, out: Path) -> None:
-    """output_dir/final: the trained model as a plain HF directory (LoRA adapters merged in)."""
+def save_final(accelerator, model, tokenizer, out: Path) -> None:
+    """output_dir/final: the trained model as a plain HF directory (gathered if sharded, LoRA adapters
+    merged in). Every process calls this; the main process writes."""
     from r1.models.lora import is_lora, merge_lora
 
-    (merge_lora(model) if is_lora(model) else model).save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    weights = full_state_dict(model) if sharding(model) else None  # collective under sharding
+    if accelerator.is_main_process:
+        if weights is not None:
+            model.save_pretrained(out, state_dict=weights)
+        else:
+            (merge_lora(model) if is_lora(model) else model).save_pretrained(out)
+        tokenizer.save_pretrained(out)
+    accelerator.wait_for_everyone()

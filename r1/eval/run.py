@@ -6,8 +6,12 @@ stopped. Defaults follow the DeepSeek-R1 paper: T=0.6, top-p 0.95, the boxed-ans
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +55,27 @@ class EvalConfig(StageConfig):
     """Sequences per generate call (hf engine)."""
     engine: Literal["hf", "vllm"] = "hf"
     """Rollout engine: hf (Hugging Face generate, any machine) or vllm (needs the vllm extra)."""
+
+
+@contextlib.contextmanager
+def training_eval_root(root: Path, main: bool, sharded: bool) -> Iterator[Path | None]:
+    """Where a trainer's in-training eval writes: `root` on the main process, None (skip the eval) on
+    the others, except under sharded parameters (FSDP2/ZeRO-3), where every forward is collective, so
+    every process runs the same eval and the others write it to a scratch directory."""
+    if main:
+        yield root
+    elif sharded:
+        with tempfile.TemporaryDirectory(prefix="r1-eval-") as scratch:
+            yield Path(scratch)
+    else:
+        yield None
+
+
+def fresh_dir(where: Path) -> Path:
+    """`where`, emptied: an eval killed midway is redone from scratch."""
+    if where.exists():
+        shutil.rmtree(where)
+    return where
 
 
 def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:

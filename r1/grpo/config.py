@@ -130,9 +130,6 @@ class GRPOConfig(StageConfig):
             (self.max_sample_rounds < 1, f"max_sample_rounds must be >= 1, got {self.max_sample_rounds}"),
             (self.max_bad_steps < 1, f"max_bad_steps must be >= 1, got {self.max_bad_steps}"),
             (not self.data and not self.families, "no prompts: give families or data"),
-            (self.engine == "vllm" and self.lora.enabled,
-             "engine=vllm with lora.enabled is not supported yet (vLLM would need the merged weights "
-             "after every update); use engine=hf"),
             (self.tis_cap < 0, f"tis_cap must be >= 0, got {self.tis_cap}"),
             (self.eval_every > 0 and self.data is not None and not self.eval_benchmarks,
              "eval_every with data needs eval_benchmarks (which held-out set to score)"),

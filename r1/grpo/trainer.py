@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import random
-import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, co
 from r1.grpo.telemetry import Telemetry, across_processes
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
+from r1.models.weights import policy_weights, sharding
 from r1.progress import console, progress_bar
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine, SamplingParams
@@ -73,6 +73,7 @@ class Run:
     scheduler: Any
     engine: Any  # HFEngine on the in-memory policy, or a VLLMEngine synced after every update
     dtype: torch.dtype
+    sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective, so ranks generate in step
     start: int = 0
     bad_steps: int = 0
 
@@ -100,15 +101,14 @@ def train(cfg: GRPOConfig) -> Path:
                                               f"  len {metrics['completion_len_mean']:.1f}")
             if step == cfg.max_steps or cfg.save_every and step % cfg.save_every == 0:
                 cursors = gather_ints(accelerator, run.stream.cursor)  # every rank's place in its shard
-                if accelerator.is_main_process:
-                    save_checkpoint(out / "checkpoint", accelerator.unwrap_model(run.policy), run.tokenizer,
-                                    run.optimizer, run.scheduler,
-                                    {"step": step, "cursor": cursors[0], "cursors": cursors,
-                                     "bad_steps": run.bad_steps})
+                save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.policy),
+                                run.tokenizer, run.optimizer, run.scheduler,
+                                {"step": step, "cursor": cursors[0], "cursors": cursors,
+                                 "bad_steps": run.bad_steps})
             accelerator.wait_for_everyone()
     telemetry.close()
+    save_final(accelerator, accelerator.unwrap_model(run.policy), run.tokenizer, out / "final")
     if accelerator.is_main_process:
-        save_final(accelerator.unwrap_model(run.policy), run.tokenizer, out / "final")
         console.print(f"grpo: saved the policy to {out / 'final'}")
     return out / "final"
 
@@ -146,9 +146,14 @@ def setup(cfg: GRPOConfig) -> Run:
     if cfg.engine == "vllm":
         context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
         engine = vllm_engine(cfg, ckpt if resuming else Path(cfg.model), dtype, context)
-    run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler, engine, dtype)
+    sharded = sharding(accelerator.unwrap_model(policy)) is not None
+    if sharded and cfg.lora.enabled:
+        raise R1Error("lora: LoRA with sharded parameters (FSDP/ZeRO-3) is not supported; the adapters are "
+                      "small: use DDP (recipes/accelerate/ddp.yaml)")
+    run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler, engine, dtype,
+              sharded)
     if resuming:
-        state = load_checkpoint(ckpt, optimizer, scheduler)
+        state = load_checkpoint(ckpt, optimizer, scheduler, rank, world)
         cursors = state.get("cursors", [state["cursor"]])
         if len(cursors) != world:
             raise R1Error(f"resume: {ckpt} was written by {len(cursors)} processes, this run has {world}; "
@@ -206,7 +211,8 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     if not update["skipped"] and cfg.engine == "vllm":
         if run.engine.asleep:
             run.engine.wake_up()
-        run.engine.sync_weights(run.accelerator.unwrap_model(run.policy))  # sample from the new policy
+        # sample from the new policy: gathered if sharded, LoRA folded in (collective under sharding)
+        run.engine.sync_weights(policy_weights(run.accelerator.unwrap_model(run.policy), everywhere=True))
     times["time_update"] = time.time() - tick
     return update
 
@@ -223,8 +229,9 @@ def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
     stream, rank = run.stream, run.accelerator.process_index
     kept, totals, lengths, truncated, equal = [], [], [], [], []
     components: dict[str, list[float]] = {}
+    need = cfg.prompts_per_step
     for round_ in range(cfg.max_sample_rounds if cfg.filter_equal_groups else 1):
-        index = stream.take(cfg.prompts_per_step - len(kept))
+        index = stream.take(need)
         params.seed = random.Random(f"{cfg.seed}/{rank}/{step}/{round_}").getrandbits(63)
         tick = time.time()
         if cfg.engine == "vllm" and run.engine.asleep:
@@ -238,7 +245,7 @@ def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
         times["time_reward"] += time.time() - tick
         same = group_all_equal(rewards, cfg.group_size)  # [len(index)]
         for g, i in enumerate(index):
-            if not (cfg.filter_equal_groups and same[g]):
+            if not (cfg.filter_equal_groups and same[g]) and len(kept) < cfg.prompts_per_step:
                 kept.append((i, groups[g], rewards[g * cfg.group_size:(g + 1) * cfg.group_size]))
         totals += rewards.tolist()
         lengths += [len(ro.token_ids) for ro in flat]
@@ -246,7 +253,10 @@ def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
         equal += same.tolist()
         for name, column in parts.items():
             components.setdefault(name, []).extend(column)
-        if len(kept) >= cfg.prompts_per_step:
+        need = cfg.prompts_per_step - len(kept)
+        if run.sharded:  # a sharded model's generate is collective: every rank draws the largest need
+            need = max_ranks(run.accelerator, need)
+        if need <= 0:
             break
     if cfg.engine == "vllm":
         run.engine.sleep()  # on a GPU: free its memory for the update (a no-op on a CPU)
@@ -340,6 +350,14 @@ def sum_ranks(accelerator, value: float) -> float:
     return float(accelerator.reduce(torch.tensor(float(value), device=accelerator.device), "sum"))
 
 
+def max_ranks(accelerator, value: int) -> int:
+    if accelerator.num_processes == 1:
+        return value
+    t = torch.tensor([value], device=accelerator.device)
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return int(t)
+
+
 def gather_ints(accelerator, value: int) -> list[int]:
     if accelerator.num_processes == 1:
         return [value]
@@ -354,15 +372,14 @@ def lr_factor(cfg: GRPOConfig, opt_step: int) -> float:
 
 def evaluate(cfg: GRPOConfig, run: Run, step: int) -> dict[str, float]:
     """Held-out pass@1 of the in-memory policy on each benchmark (main process), under eval/step_N/."""
-    from r1.eval.run import EvalConfig, run_eval
+    from r1.eval.run import EvalConfig, fresh_dir, run_eval, training_eval_root
 
     metrics: dict[str, float] = {}
-    if run.accelerator.is_main_process:
+    step_dir = Path(cfg.output_dir) / "eval" / f"step_{step:06d}"
+    with training_eval_root(step_dir, run.accelerator.is_main_process, run.sharded) as root:
         policy = run.accelerator.unwrap_model(run.policy)
-        for benchmark in cfg.benchmarks:
-            where = Path(cfg.output_dir) / "eval" / f"step_{step:06d}" / benchmark.replace(":", "_")
-            if where.exists():  # a run killed mid-eval redoes it from scratch
-                shutil.rmtree(where)
+        for benchmark in cfg.benchmarks if root else []:
+            where = fresh_dir(root / benchmark.replace(":", "_"))
             eval_cfg = EvalConfig(
                 output_dir=str(where), model=f"{cfg.output_dir} at step {step}", benchmark=benchmark,
                 n=cfg.eval_problems, k=cfg.eval_k,

@@ -11,6 +11,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from r1.models.fast import FastLM, unsupported
+from r1.models.weights import sharding
 from r1.rollout.base import Rollout, SamplingParams
 from r1.rollout.lean import lean_sample
 
@@ -21,6 +22,10 @@ class HFEngine:
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
         self.why_not_lean = unsupported(model) if lean else "lean=False"
         self.lean = FastLM(model) if self.why_not_lean is None else None
+        # Sharded parameters (FSDP2/ZeRO-3): each forward all-gathers, so every rank keeps stepping
+        # until all ranks' sequences are done (callers make every rank call generate equally often).
+        self.synced = (sharding(model) is not None and torch.distributed.is_initialized()
+                       and torch.distributed.get_world_size() > 1)
 
     def _stop_ids(self, stop: list[str]) -> tuple[list[int], list[str]]:
         """Stop strings that are single tokens become eos ids (cheap); the rest go to `stop_strings`."""
@@ -40,11 +45,15 @@ class HFEngine:
         # Similar lengths together: less padding per batch.
         jobs.sort(key=lambda job: len(prompts[job[0]]))
         out: list[list[Rollout | None]] = [[None] * params.n for _ in prompts]
-        for start in range(0, len(jobs), self.batch_size):
-            chunk = jobs[start : start + self.batch_size]
+        chunks = [jobs[start : start + self.batch_size] for start in range(0, len(jobs), self.batch_size)]
+        # Sharded: a rank with fewer batches joins the others' remaining forwards and discards them.
+        idle = _most_over_ranks(len(chunks)) - len(chunks) if self.synced else 0
+        for chunk in chunks:
             for (i, j), rollout in zip(chunk, self._generate_batch([prompts[i] for i, _ in chunk], params)):
                 rollout.prompt_index, rollout.sample_index = i, j
                 out[i][j] = rollout
+        for _ in range(idle):
+            self._generate_batch([prompts[0] if prompts else self.tokenizer.eos_token], params)
         return out  # type: ignore[return-value]
 
     def _generate_lean(self, prompts: list[str], params: SamplingParams) -> list[list[Rollout]]:
@@ -83,6 +92,7 @@ class HFEngine:
             top_p=params.top_p if sampling else None, top_k=0 if sampling else None,
             eos_token_id=eos_ids, pad_token_id=tok.pad_token_id,
             stop_strings=stop_strings or None, tokenizer=tok if stop_strings else None,
+            synced_gpus=self.synced,
         )
         model.train(was_training)
         completions = generated[:, enc["input_ids"].shape[1] :].tolist()
@@ -105,3 +115,9 @@ class HFEngine:
         if stop_strings and not finished:
             finished = any(text.endswith(s) for s in stop_strings)
         return Rollout(-1, -1, text, kept, finished)
+
+
+def _most_over_ranks(value: int) -> int:
+    t = torch.tensor([value])
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return int(t)

@@ -15,6 +15,8 @@ weight each token by min(exp(logp_trainer - logp_sampler), C).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import hashlib
 import os
 from dataclasses import replace
@@ -160,19 +162,23 @@ class VLLMEngine:
         return Rollout(prompt_index, sample.index, text, ids, finished, logprobs)
 
     @torch.no_grad()
-    def sync_weights(self, model: torch.nn.Module) -> None:
+    def sync_weights(self, model: torch.nn.Module | Mapping[str, torch.Tensor]) -> None:
         """Copy the trainer's current weights into vLLM's model in place (no disk, no re-init).
 
         `model` is a Hugging Face model of the same architecture, possibly wrapped (DDP, accelerate,
-        torch.compile); sharded FSDP/ZeRO-3 weights must be gathered by the caller first. Its names and
-        shapes must match the checkpoint vLLM loaded (R1Error otherwise); vLLM maps the names (fusing
-        q/k/v and gate/up) and re-runs its post-load processing. The prefix cache is reset: its KV
-        entries came from the old weights."""
+        torch.compile), or its plain state dict: sharded FSDP/ZeRO-3 weights gathered and LoRA
+        adapters folded in (r1.models.weights.policy_weights). Names and shapes must match the
+        checkpoint vLLM loaded (R1Error otherwise); vLLM maps the names (fusing q/k/v and gate/up)
+        and re-runs its post-load processing. The prefix cache is reset: its KV entries came from
+        the old weights."""
         from accelerate.utils import extract_model_from_parallel
 
         if self.asleep:
             raise R1Error("engine: sync_weights() on a sleeping vLLM engine; call wake_up() first")
-        state = extract_model_from_parallel(model, keep_torch_compile=False).state_dict()
+        if isinstance(model, torch.nn.Module):
+            state = extract_model_from_parallel(model, keep_torch_compile=False).state_dict()
+        else:
+            state = dict(model)
         weights = self._checked_weights(state)
         self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(weights.items()),
                                                           "is_checkpoint_format": True})

@@ -32,6 +32,7 @@ from r1.eval.data import load_benchmark
 from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
 from r1.models.lora import load_policy
+from r1.models.weights import sharding
 from r1.progress import console, progress_bar
 from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
 from r1.sft.config import SFTConfig
@@ -69,14 +70,13 @@ def train(cfg: SFTConfig) -> Path:
             telemetry.log(step, metrics)
             bar.update(job, advance=1,
                        status=f"loss {metrics['loss']:.4f}  {metrics['tokens_per_s']:,.0f} tok/s")
-            if accelerator.is_main_process and (step == run.total_steps or cfg.save_every
-                                                and step % cfg.save_every == 0):
-                save_checkpoint(out / "checkpoint", accelerator.unwrap_model(run.model), run.tokenizer,
-                                run.optimizer, run.scheduler, {"step": step})
+            if step == run.total_steps or cfg.save_every and step % cfg.save_every == 0:
+                save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.model),
+                                run.tokenizer, run.optimizer, run.scheduler, {"step": step})
             accelerator.wait_for_everyone()
     telemetry.close()
+    save_final(accelerator, accelerator.unwrap_model(run.model), run.tokenizer, out / "final")
     if accelerator.is_main_process:
-        save_final(accelerator.unwrap_model(run.model), run.tokenizer, out / "final")
         console.print(f"sft: saved the model to {out / 'final'}")
     accelerator.wait_for_everyone()
     return out / "final"
@@ -113,7 +113,8 @@ def setup(cfg: SFTConfig) -> Run:
     run = Run(accelerator, tokenizer, examples, model, optimizer, scheduler, resolve_precision(cfg.precision),
               total)
     if resuming:
-        run.start = load_checkpoint(ckpt, optimizer, scheduler)["step"]
+        run.start = load_checkpoint(ckpt, optimizer, scheduler, accelerator.process_index,
+                                    accelerator.num_processes)["step"]
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "sft_config.yaml")
@@ -201,17 +202,14 @@ def lr_factor(cfg: SFTConfig, opt_step: int, total: int) -> float:
 
 def evaluate(cfg: SFTConfig, run: Run) -> dict[str, float]:
     """Held-out pass@1 of the trained model on each benchmark (main process), under output_dir/eval/."""
-    import shutil
-
-    from r1.eval.run import EvalConfig, run_eval
+    from r1.eval.run import EvalConfig, fresh_dir, run_eval, training_eval_root
 
     metrics: dict[str, float] = {}
-    if run.accelerator.is_main_process:
+    sharded = sharding(run.accelerator.unwrap_model(run.model)) is not None
+    with training_eval_root(Path(cfg.output_dir) / "eval", run.accelerator.is_main_process, sharded) as root:
         model = run.accelerator.unwrap_model(run.model).eval()
-        for benchmark in cfg.eval_benchmarks:
-            where = Path(cfg.output_dir) / "eval" / benchmark.replace(":", "_")
-            if where.exists():  # a run killed mid-eval redoes it from scratch
-                shutil.rmtree(where)
+        for benchmark in cfg.eval_benchmarks if root else []:
+            where = fresh_dir(root / benchmark.replace(":", "_"))
             summary = run_eval(EvalConfig(
                 output_dir=str(where), model=f"{cfg.output_dir} (sft)", benchmark=benchmark,
                 n=cfg.eval_problems, k=cfg.eval_k, temperature=cfg.eval_temperature, top_p=1.0,

@@ -275,5 +275,3 @@ def test_batch_carries_sampler_logprobs_with_nan_for_the_appended_eos():
     assert batch.rows(1, 2).sampler_logp.shape == (1, 1)  # columns cut with the rest
     plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0, eos_id=1)
     assert plain.sampler_logp is None
-    with pytest.raises(R1Error, match="engine=vllm with lora"):
-        GRPOConfig(output_dir="x", model="x", engine="vllm", lora={"enabled": True}).check()
