@@ -114,37 +114,10 @@ def test_r1_grpo_on_two_processes_writes_once_and_resumes(tiny_model_dir, tmp_pa
     assert torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)["cursors"] == [6, 6]
 
 
-FSDP2_CLI = """
-import sys
-import torch
-from accelerate import Accelerator
-from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.fsdp import fully_shard
-
-
-def prepare(self, model, optimizer):
-    # FSDP2 on a CPU mesh where accelerate would use DDP (it enables FSDP on accelerators only)
-    mesh = init_device_mesh("cpu", (self.num_processes,))
-    for layer in model.model.layers:
-        fully_shard(layer, mesh=mesh)
-    fully_shard(model, mesh=mesh)
-    optimizer.param_groups[0]["params"] = [p for p in model.parameters() if p.requires_grad]
-    return model, optimizer
-
-
-Accelerator.prepare = prepare
-torch.set_num_threads(1)
-from r1.cli import app
-app(sys.argv[1:])
-"""
-
-
 @pytest.mark.slow
 def test_r1_grpo_with_an_fsdp2_sharded_policy_on_two_processes(tiny_model_dir, tmp_path):
     # Every forward of a sharded policy is collective: sampling rounds, generation, the in-training
     # eval and the checkpoint must keep both ranks in step, or this run hangs.
-    script = tmp_path / "fsdp2_cli.py"
-    script.write_text(FSDP2_CLI)
     out = tmp_path / "run"
     args = ["grpo", "-c", str(ROOT / "recipes" / "tiny" / "zero.yaml"), f"model={tiny_model_dir}",
             f"output_dir={out}", "prompts_per_step=2", "group_size=4", "max_new_tokens=16", "beta=0.04",
@@ -156,7 +129,7 @@ def test_r1_grpo_with_an_fsdp2_sharded_policy_on_two_processes(tiny_model_dir, t
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                               "--master_port", str(port), str(script), *args, f"max_steps={max_steps}"],
+                               "--master_port", str(port), str(ROOT / "tests" / "fsdp2_cli.py"), *args, f"max_steps={max_steps}"],
                               env=env, capture_output=True, text=True, timeout=400, cwd=ROOT)
         assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     rows = read_log(out / "log.jsonl")

@@ -9,12 +9,16 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from r1.grpo.telemetry import read_log
 from r1.sft import SFTConfig, train
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # 2 steps of 8 records: each process 4 per step in 2 micro-batches, against 1 process with all 8 in one
 RUN = dict(max_steps=2, batch_size=8, families=["arithmetic"], train_problems=64, lr=3e-3, save_every=1,
@@ -59,3 +63,26 @@ def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir
     written = sorted(p.name for p in two.iterdir())  # no checkpoint.tmp or .old left behind
     assert written == ["checkpoint", "final", "log.jsonl", "sft_config.yaml", "tb"]
     assert torch.load(two / "checkpoint" / "trainer_state.pt", weights_only=False)["step"] == 2
+
+
+@pytest.mark.slow
+def test_fsdp2_sharded_model_on_two_processes_matches_one_process(tiny_model_dir, tmp_path):
+    # The model sharded with FSDP2 on a CPU mesh (tests/fsdp2_cli.py): the same update as 1 process,
+    # a gathered plain HF checkpoint, and an end-of-run eval that every rank takes part in.
+    two = tmp_path / "two"
+    overrides = [f"output_dir={two}", f"model={tiny_model_dir}", "grad_accum=2", "max_steps=2", "batch_size=8",
+                 "families=[arithmetic]", "train_problems=64", "lr=3e-3", "save_every=1", "seed=2",
+                 "eval_benchmarks=[tiny:arithmetic]", "eval_problems=4"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", str(_free_port()), str(ROOT / "tests" / "fsdp2_cli.py"), "sft",
+                           *overrides], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    one = train(SFTConfig(output_dir=str(tmp_path / "one"), model=str(tiny_model_dir), **RUN))
+    a, b = load_file(two / "final" / "model.safetensors"), load_file(one / "model.safetensors")
+    assert sorted(a) == sorted(b)
+    for name in b:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-5, msg=name)
+    state = torch.load(two / "checkpoint" / "trainer_state.pt", weights_only=False)
+    assert state["step"] == 2 and state["optimizer_shards"] == 2
+    assert "eval/tiny:arithmetic/pass@1" in read_log(two / "log.jsonl")[-1]
