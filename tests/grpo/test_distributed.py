@@ -10,16 +10,13 @@ On a machine without GPUs `accelerate launch --multi_gpu --num_processes 2` star
 through torchrun.
 """
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from r1.grpo.telemetry import read_log
+from tests.launch import launch
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_UPDATE = """
@@ -59,26 +56,12 @@ for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
 """
 
 
-def _launch(args: list[str], processes: int, timeout: int = 300) -> subprocess.CompletedProcess:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-              "--main_process_port", str(port)]
-    launch += ["--multi_gpu"] if processes > 1 else ["--cpu"]
-    done = subprocess.run(launch + args, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    return done
-
-
 def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir, tmp_path):
     script = tmp_path / "one_update.py"
     script.write_text(ONE_UPDATE)
     for world in (1, 2):
         (tmp_path / f"world{world}").mkdir()
-        _launch([str(script), str(tiny_model_dir), str(tmp_path / f"world{world}")], world)
+        launch([script, tiny_model_dir, tmp_path / f"world{world}"], world)
     for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
         one, two = (torch.load(tmp_path / f"world{w}" / f"{aggregation}.pt") for w in (1, 2))
         assert any(g.abs().max() > 0 for g in one["grads"])
@@ -102,14 +85,14 @@ def test_r1_grpo_on_two_processes_writes_once_and_resumes(tiny_model_dir, tmp_pa
     args = ["-m", "r1.cli", "grpo", "-c", str(ROOT / "recipes" / "tiny" / "zero.yaml"), f"model={tiny_model_dir}",
             f"output_dir={out}", "prompts_per_step=2", "group_size=4", "max_new_tokens=16", "eval_every=0",
             "save_every=1", "max_steps=2"]
-    first = _launch(args, 2)
+    first = launch(args)
     assert (first.stdout + first.stderr).count("grpo: saved the policy to") == 1
     rows = read_log(out / "log.jsonl")
     assert [r["step"] for r in rows] == [1, 2]
     state = torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] == 2 and state["cursors"] == [4, 4]  # 2 prompts a step on each rank
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint", "final", "grpo_config.yaml", "log.jsonl", "tb"]
-    _launch(args[:-1] + ["max_steps=3"], 2)
+    launch(args[:-1] + ["max_steps=3"])
     assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3]
     assert torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)["cursors"] == [6, 6]
 
@@ -123,15 +106,8 @@ def test_r1_grpo_with_an_fsdp2_sharded_policy_on_two_processes(tiny_model_dir, t
             f"output_dir={out}", "prompts_per_step=2", "group_size=4", "max_new_tokens=16", "beta=0.04",
             "filter_equal_groups=true", "max_sample_rounds=3", "eval_every=2", "eval_problems=4",
             "save_every=1"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
     for max_steps in (2, 4):  # by step 4 a rank redraws after equal-reward groups
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                               "--master_port", str(port), str(ROOT / "tests" / "fsdp2_cli.py"), *args, f"max_steps={max_steps}"],
-                              env=env, capture_output=True, text=True, timeout=400, cwd=ROOT)
-        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        launch([ROOT / "tests" / "fsdp2_cli.py", *args, f"max_steps={max_steps}"], timeout=400, torchrun=True)
     rows = read_log(out / "log.jsonl")
     assert [r["step"] for r in rows] == [0, 1, 2, 3, 4]
     assert any(r["equal_groups_frac"] for r in rows[1:])  # a second sampling round on some rank

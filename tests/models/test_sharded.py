@@ -5,19 +5,13 @@ accelerate enables FSDP only on accelerators, so here the policy is sharded with
 `accelerate launch --config_file recipes/accelerate/fsdp.yaml` on GPUs.
 """
 
-import os
-import socket
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from r1.checkpoint import STATE_FILE, load_checkpoint
 from r1.errors import R1Error
+from tests.launch import launch
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = r"""
 import sys
 from pathlib import Path
@@ -103,14 +97,7 @@ print(f"rank {rank}: sharded OK", flush=True)
 def test_fsdp2_gather_checkpoint_resume_and_generation_on_two_processes(tiny_model_dir, tmp_path):
     script = tmp_path / "sharded.py"
     script.write_text(SCRIPT)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_port", str(port), str(script), str(tiny_model_dir), str(tmp_path / "run")],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    done = launch([script, tiny_model_dir, tmp_path / "run"], torchrun=True)
     assert done.stdout.count("sharded OK") == 2
 
 

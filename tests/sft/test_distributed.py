@@ -5,10 +5,6 @@ On a machine without GPUs `accelerate launch --multi_gpu --num_processes 2` star
 through torchrun (accelerate's `--cpu` flag alone starts several only through mpirun).
 """
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,18 +13,13 @@ from safetensors.torch import load_file
 
 from r1.grpo.telemetry import read_log
 from r1.sft import SFTConfig, train
+from tests.launch import launch
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # 2 steps of 8 records: each process 4 per step in 2 micro-batches, against 1 process with all 8 in one
 RUN = dict(max_steps=2, batch_size=8, families=["arithmetic"], train_problems=64, lr=3e-3, save_every=1,
            seed=2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir, tmp_path):
@@ -38,14 +29,8 @@ def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir
                       "from r1.sft import SFTConfig, train\n"
                       f"train(SFTConfig(output_dir={str(two)!r}, model={str(tiny_model_dir)!r}, "
                       f"grad_accum=2, **{RUN!r}))\n")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
-           "CUDA_VISIBLE_DEVICES": ""}
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-              "--main_process_port", str(_free_port()), str(script)]
-    done = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=240)
+    done = launch([script], timeout=240)
     output = done.stdout + done.stderr
-    assert done.returncode == 0, output[-3000:]
     assert output.count("2 process(es)") == 1, output[-3000:]  # one setup line, from the main process
     assert output.count("sft: saved the model to") == 1, output[-3000:]
 
@@ -73,11 +58,7 @@ def test_fsdp2_sharded_model_on_two_processes_matches_one_process(tiny_model_dir
     overrides = [f"output_dir={two}", f"model={tiny_model_dir}", "grad_accum=2", "max_steps=2", "batch_size=8",
                  "families=[arithmetic]", "train_problems=64", "lr=3e-3", "save_every=1", "seed=2",
                  "eval_benchmarks=[tiny:arithmetic]", "eval_problems=4"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_port", str(_free_port()), str(ROOT / "tests" / "fsdp2_cli.py"), "sft",
-                           *overrides], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    launch([ROOT / "tests" / "fsdp2_cli.py", "sft", *overrides], torchrun=True)
     one = train(SFTConfig(output_dir=str(tmp_path / "one"), model=str(tiny_model_dir), **RUN))
     a, b = load_file(two / "final" / "model.safetensors"), load_file(one / "model.safetensors")
     assert sorted(a) == sorted(b)

@@ -1,0 +1,56 @@
+"""Start a script on N CPU processes (gloo), the way a user would, and never leave workers behind.
+
+    launch(["script.py", "arg"], processes=2)                  # accelerate launch (DDP on CPU)
+    launch(["tests/fsdp2_cli.py", "grpo", ...], processes=2, torchrun=True)
+
+One thread per process, no GPU visible. A run that outlives `timeout` (a hung collective) is stopped
+with its workers, so none is left behind, and the test fails.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(args: list[str], processes: int = 2, timeout: int = 300, torchrun: bool = False
+           ) -> subprocess.CompletedProcess:
+    """Run `args` (a script or `-m module` and its arguments); asserts exit 0 and returns the result.
+
+    accelerate: `--multi_gpu` is what makes it start several CPU processes through torchrun
+    (`--cpu` alone starts several only through mpirun); with 1 process, plain `--cpu`."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
+    if torchrun:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+               "--master_port", str(free_port())]
+    else:
+        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
+               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               "--main_process_port", str(free_port()), "--multi_gpu" if processes > 1 else "--cpu"]
+    proc = subprocess.Popen(cmd + [str(a) for a in args], env=env, cwd=ROOT, text=True, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # torchrun puts its workers in sessions of their own: SIGTERM lets it stop them, then kill
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+        raise AssertionError(f"{' '.join(map(str, args[:3]))} ran past {timeout} s (hung collective?):\n"
+                             f"{(out + err)[-3000:]}") from None
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    assert done.returncode == 0, (out + err)[-4000:]
+    return done
