@@ -125,7 +125,7 @@ def setup(cfg: GRPOConfig) -> Run:
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world = accelerator.process_index, accelerator.num_processes
     set_seed(cfg.seed + rank)
-    tokenizer = load_tokenizer(ckpt if resuming else cfg.model)
+    tokenizer = load_tokenizer(ckpt if resuming and not cfg.lora.enabled else cfg.model)  # LoRA: adapters only
     records = load_records(cfg)
     if len(records) < world:
         raise R1Error(f"data: {len(records)} prompts cannot be shared by {world} processes")
@@ -141,15 +141,18 @@ def setup(cfg: GRPOConfig) -> Run:
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
     policy, optimizer = accelerator.prepare(policy, optimizer)
-    dtype = resolve_precision(cfg.precision)
-    engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size)
-    if cfg.engine == "vllm":
-        context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
-        engine = vllm_engine(cfg, ckpt if resuming else Path(cfg.model), dtype, context)
     sharded = sharding(accelerator.unwrap_model(policy)) is not None
     if sharded and cfg.lora.enabled:
         raise R1Error("lora: LoRA with sharded parameters (FSDP/ZeRO-3) is not supported; the adapters are "
                       "small: use DDP (recipes/accelerate/ddp.yaml)")
+    dtype = resolve_precision(cfg.precision)
+    engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size)
+    if cfg.engine == "vllm":
+        context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
+        # a LoRA checkpoint holds only the adapters: vLLM loads the base, then gets the merged weights
+        engine = vllm_engine(cfg, ckpt if resuming and not cfg.lora.enabled else Path(cfg.model), dtype, context)
+        if resuming and cfg.lora.enabled:
+            engine.sync_weights(policy_weights(accelerator.unwrap_model(policy), everywhere=True))
     run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler, engine, dtype,
               sharded)
     if resuming:

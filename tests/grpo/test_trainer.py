@@ -81,6 +81,14 @@ def test_lora_trains_adapters_against_the_adapter_free_base(tiny_model_dir, tmp_
     assert set(merged) == set(base)  # a plain model, adapters folded in
     moved = [k for k in base if not torch.equal(merged[k], base[k])]
     assert moved and all(k.endswith("proj.weight") for k in moved)
+    # resuming loads the base, then the checkpoint's adapters (the checkpoint has no full model)
+    run = trainer.setup(config(tiny_model_dir, tmp_path, max_steps=3, beta=0.1, lr=1e-2, save_every=1,
+                               lora={"enabled": True, "r": 4}))
+    assert run.start == 2
+    saved = load_file(tmp_path / "checkpoint" / "adapter_model.safetensors")
+    live = {k: v for k, v in run.policy.state_dict().items() if "lora_" in k}
+    assert len(saved) == len(live) > 0
+    assert all(torch.equal(v, live[k.replace(".weight", ".default.weight")]) for k, v in saved.items())
 
 
 @pytest.mark.parametrize("beta, loads", [(0.0, 1), (0.04, 2)])

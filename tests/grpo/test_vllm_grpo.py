@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from r1.grpo.config import GRPOConfig
-from r1.grpo.trainer import grpo_step, setup
+from r1.grpo.trainer import grpo_step, setup, train
 from r1.models.corpus import render_chat
+from r1.models.load import load_model
 from r1.rollout import HFEngine, SamplingParams
 from r1.rollout.vllm_engine import vllm_available
 
@@ -47,3 +48,18 @@ def test_vllm_rollouts_follow_every_update(tiny_model_dir, tmp_path, lora):
         assert now == _greedy(hf, prompts), f"vLLM is not sampling from the updated policy (step {step})"
         moved = moved or now != start
     assert moved, "this lr should change some greedy completion within 3 steps"
+
+
+def test_vllm_with_lora_resumes_with_the_checkpointed_adapters(tiny_model_dir, tmp_path):
+    # A LoRA checkpoint holds only the adapters: vLLM must start from the base plus those adapters.
+    cfg = GRPOConfig(model=str(tiny_model_dir), output_dir=str(tmp_path), engine="vllm", prompts_per_step=4,
+                     group_size=4, max_new_tokens=30, lr=3e-2, train_problems=50, save_every=1, max_steps=2,
+                     eval_every=0, lora={"enabled": True, "r": 8})
+    train(cfg)
+    run = setup(cfg.model_copy(update={"max_steps": 3}))
+    assert run.start == 2
+    prompts = [render_chat(p) for p in PROBLEMS]
+    resumed = _greedy(HFEngine(run.accelerator.unwrap_model(run.policy), run.tokenizer), prompts)
+    base = _greedy(HFEngine(load_model(tiny_model_dir), run.tokenizer), prompts)
+    assert resumed != base, "two steps at lr 3e-2 should change some greedy completion"
+    assert _greedy(run.engine, prompts) == resumed
