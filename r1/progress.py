@@ -9,10 +9,11 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 console = Console(stderr=True)
 
 
-def progress_bar() -> Progress:
-    """Use as `with progress_bar() as bar: task = bar.add_task("pretrain", total=N, status="")`."""
+def progress_bar(show: bool = True) -> Progress:
+    """Use as `with progress_bar() as bar: task = bar.add_task("pretrain", total=N, status="")`;
+    show=False for processes other than the main one, so a multi-process run draws one bar."""
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"), console=console,
+        TextColumn("{task.fields[status]}"), console=console, disable=not show,
     )

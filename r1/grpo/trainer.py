@@ -85,7 +85,7 @@ def train(cfg: GRPOConfig) -> Path:
     telemetry = Telemetry(out, run.start, accelerator.is_main_process)
     if cfg.eval_every and run.start == 0:  # the curves start from the model before any RL
         telemetry.log(0, evaluate(cfg, run, 0))
-    with progress_bar() as bar:
+    with progress_bar(accelerator.is_main_process) as bar:
         job = bar.add_task("grpo", total=cfg.max_steps, completed=run.start, status="")
         for step in range(run.start + 1, cfg.max_steps + 1):  # steps count from 1, as in the log
             metrics = grpo_step(cfg, run, step)

@@ -61,7 +61,7 @@ def train(cfg: SFTConfig) -> Path:
     run = setup(cfg)
     out, accelerator = Path(cfg.output_dir), run.accelerator
     telemetry = Telemetry(out, run.start, accelerator.is_main_process, keys=STEP_KEYS)
-    with progress_bar() as bar:
+    with progress_bar(accelerator.is_main_process) as bar:
         job = bar.add_task("sft", total=run.total_steps, completed=run.start, status="")
         for step in range(run.start + 1, run.total_steps + 1):
             metrics = sft_step(cfg, run, step)
