@@ -48,16 +48,16 @@ def save_checkpoint(accelerator, ckpt: Path, model, tokenizer, optimizer, schedu
         tokenizer.save_pretrained(tmp)
     accelerator.wait_for_everyone()
     # DeepSpeed shards the AdamW moments from ZeRO-1 on, FSDP2 with the parameters
-    sharded = sharded or accelerator.distributed_type == DistributedType.DEEPSPEED
-    if sharded:  # each process's slice of the AdamW moments
+    split = sharded or accelerator.distributed_type == DistributedType.DEEPSPEED
+    if split:  # each process's slice of the AdamW moments
         torch.save(optimizer.state_dict(), tmp / _shard_file(rank))
         accelerator.wait_for_everyone()
     if main:
         rng = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        torch.save({**state, "optimizer": None if sharded else optimizer.state_dict(),
-                    "optimizer_shards": world if sharded else 0, "scheduler": scheduler.state_dict(),
+        torch.save({**state, "optimizer": None if split else optimizer.state_dict(),
+                    "optimizer_shards": world if split else 0, "scheduler": scheduler.state_dict(),
                     "rng": rng}, tmp / STATE_FILE)
         swap_in_dir(tmp, ckpt)
     accelerator.wait_for_everyone()

@@ -80,3 +80,13 @@ def warmup_schedule(opt_step: int, warmup: int, span: int, schedule: str, min_ra
         return 1.0
     progress = min(1.0, (opt_step - warmup) / max(1, span))
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def max_over_processes(value: int, device: torch.device | str = "cpu") -> int:
+    """The largest `value` over all processes (itself when not distributed). A collective: every
+    process calls it. `device` must suit the backend (CUDA for NCCL)."""
+    if not torch.distributed.is_initialized() or torch.distributed.get_world_size() == 1:
+        return value
+    t = torch.tensor([value], device=device)
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return int(t)

@@ -52,11 +52,11 @@ from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, co
 from r1.grpo.telemetry import Telemetry, across_processes
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
-from r1.models.weights import policy_weights, sharding
+from r1.models.weights import policy_weights, refuse_lora_with_sharding
 from r1.progress import console, progress_bar
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine, SamplingParams
-from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
+from r1.runtime import autocast, max_over_processes, resolve_precision, set_seed, warmup_schedule
 
 
 @dataclass
@@ -141,10 +141,7 @@ def setup(cfg: GRPOConfig) -> Run:
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
     policy, optimizer = accelerator.prepare(policy, optimizer)
-    sharded = sharding(accelerator.unwrap_model(policy)) is not None
-    if sharded and cfg.lora.enabled:
-        raise R1Error("lora: LoRA with sharded parameters (FSDP/ZeRO-3) is not supported; the adapters are "
-                      "small: use DDP (recipes/accelerate/ddp.yaml)")
+    sharded = refuse_lora_with_sharding(accelerator.unwrap_model(policy))
     dtype = resolve_precision(cfg.precision)
     engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size)
     if cfg.engine == "vllm":
@@ -258,7 +255,7 @@ def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
             components.setdefault(name, []).extend(column)
         need = cfg.prompts_per_step - len(kept)
         if run.sharded:  # a sharded model's generate is collective: every rank draws the largest need
-            need = max_ranks(run.accelerator, need)
+            need = max_over_processes(need, run.accelerator.device)
         if need <= 0:
             break
     if cfg.engine == "vllm":
@@ -351,14 +348,6 @@ def sum_ranks(accelerator, value: float) -> float:
     if accelerator.num_processes == 1:
         return value
     return float(accelerator.reduce(torch.tensor(float(value), device=accelerator.device), "sum"))
-
-
-def max_ranks(accelerator, value: int) -> int:
-    if accelerator.num_processes == 1:
-        return value
-    t = torch.tensor([value], device=accelerator.device)
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-    return int(t)
 
 
 def gather_ints(accelerator, value: int) -> list[int]:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
+from r1.errors import R1Error
+from r1.models.lora import is_lora
+
 
 def sharding(model) -> str | None:
     """"fsdp2" or "zero3" when the (unwrapped) model's parameters are sharded over processes, else None.
@@ -19,8 +22,6 @@ def sharding(model) -> str | None:
     FSDP1's flat parameters are refused: use fsdp_version 2 (recipes/accelerate/fsdp.yaml)."""
     for module in model.modules():
         if type(module).__name__ == "FullyShardedDataParallel":
-            from r1.errors import R1Error
-
             raise R1Error("fsdp: FSDP1 is not supported; set fsdp_version: 2 in the accelerate config "
                           "(recipes/accelerate/fsdp.yaml)")
     for param in model.parameters():
@@ -86,16 +87,17 @@ def lora_merged_state_dict(model) -> dict[str, torch.Tensor]:
     return out
 
 
+def refuse_lora_with_sharding(model) -> bool:
+    """Whether the (unwrapped) model is sharded; R1Error when it also has LoRA adapters, which r1
+    does not gather (their trainable state is small: DDP suits them)."""
+    sharded = sharding(model) is not None
+    if sharded and is_lora(model):
+        raise R1Error("lora: LoRA with sharded parameters (FSDP/ZeRO-3) is not supported; the adapters are "
+                      "small: use DDP (recipes/accelerate/ddp.yaml)")
+    return sharded
+
+
 def policy_weights(model, everywhere: bool = False) -> dict[str, torch.Tensor]:
-    """The policy as a plain HF state dict: gathered if sharded, LoRA folded in. Collective under
-    sharding (see full_state_dict)."""
-    from r1.models.lora import is_lora
-
-    if is_lora(model):
-        if sharding(model):
-            from r1.errors import R1Error
-
-            raise R1Error("lora: LoRA with sharded parameters (FSDP/ZeRO-3) is not supported; use DDP "
-                          "(recipes/accelerate/ddp.yaml): the adapters are small")
-        return lora_merged_state_dict(model)
-    return full_state_dict(model, everywhere)
+    """The policy as a plain HF state dict: gathered if sharded (collective, see full_state_dict), or
+    with LoRA adapters folded in (LoRA is never sharded: refuse_lora_with_sharding)."""
+    return lora_merged_state_dict(model) if is_lora(model) else full_state_dict(model, everywhere)

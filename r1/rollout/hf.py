@@ -14,6 +14,7 @@ from r1.models.fast import FastLM, unsupported
 from r1.models.weights import sharding
 from r1.rollout.base import Rollout, SamplingParams
 from r1.rollout.lean import lean_sample
+from r1.runtime import max_over_processes
 
 
 class HFEngine:
@@ -47,7 +48,7 @@ class HFEngine:
         out: list[list[Rollout | None]] = [[None] * params.n for _ in prompts]
         chunks = [jobs[start : start + self.batch_size] for start in range(0, len(jobs), self.batch_size)]
         # Sharded: a rank with fewer batches joins the others' remaining forwards and discards them.
-        idle = _most_over_ranks(len(chunks)) - len(chunks) if self.synced else 0
+        idle = max_over_processes(len(chunks), self.model.device) - len(chunks) if self.synced else 0
         for chunk in chunks:
             for (i, j), rollout in zip(chunk, self._generate_batch([prompts[i] for i, _ in chunk], params)):
                 rollout.prompt_index, rollout.sample_index = i, j
@@ -115,9 +116,3 @@ class HFEngine:
         if stop_strings and not finished:
             finished = any(text.endswith(s) for s in stop_strings)
         return Rollout(-1, -1, text, kept, finished)
-
-
-def _most_over_ranks(value: int) -> int:
-    t = torch.tensor([value])
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-    return int(t)

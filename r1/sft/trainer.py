@@ -32,7 +32,7 @@ from r1.eval.data import load_benchmark
 from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
 from r1.models.lora import load_policy
-from r1.models.weights import sharding
+from r1.models.weights import refuse_lora_with_sharding, sharding
 from r1.progress import console, progress_bar
 from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
 from r1.sft.config import SFTConfig
@@ -110,6 +110,7 @@ def setup(cfg: SFTConfig) -> Run:
     total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i, total))
     model, optimizer = accelerator.prepare(model, optimizer)
+    refuse_lora_with_sharding(accelerator.unwrap_model(model))
     run = Run(accelerator, tokenizer, examples, model, optimizer, scheduler, resolve_precision(cfg.precision),
               total)
     if resuming:

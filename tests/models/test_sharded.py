@@ -133,3 +133,16 @@ def test_lora_weights_for_vllm_are_the_merged_model_and_leave_the_policy_untouch
         torch.testing.assert_close(weights[name], t, rtol=1e-6, atol=1e-6, msg=name)
     moved = [name for name in merged if not torch.equal(weights[name], base[name])]
     assert len(moved) >= 4 and all("proj" in name for name in moved)  # the adapted projections only
+
+
+def test_lora_on_sharded_parameters_is_refused_in_one_line(tiny_model_dir):
+    from r1.models.load import load_model
+    from r1.models.lora import LoraSettings, apply_lora
+    from r1.models.weights import refuse_lora_with_sharding, sharding
+
+    model = apply_lora(load_model(tiny_model_dir), LoraSettings(enabled=True, r=4))
+    assert refuse_lora_with_sharding(model) is False
+    next(model.parameters()).ds_id = 0  # what a DeepSpeed ZeRO-3 partitioned parameter carries
+    assert sharding(model) == "zero3"
+    with pytest.raises(R1Error, match="LoRA with sharded parameters"):
+        refuse_lora_with_sharding(model)
