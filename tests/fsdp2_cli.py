@@ -15,11 +15,16 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 
 
-def prepare(self, model, optimizer):
-    mesh = init_device_mesh("cpu", (self.num_processes,))
+def shard(model, processes: int):
+    """`model` sharded in place over `processes` CPU processes: each decoder layer, then the root."""
+    mesh = init_device_mesh("cpu", (processes,))
     for layer in model.model.layers:
         fully_shard(layer, mesh=mesh)
-    fully_shard(model, mesh=mesh)
+    return fully_shard(model, mesh=mesh)
+
+
+def prepare(self, model, optimizer):
+    shard(model, self.num_processes)
     # fully_shard swapped the parameters for DTensor ones: point the optimizer at those
     optimizer.param_groups[0]["params"] = [p for p in model.parameters() if p.requires_grad]
     return model, optimizer

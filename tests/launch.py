@@ -29,7 +29,8 @@ def launch(args: list[str], processes: int = 2, timeout: int = 300, torchrun: bo
 
     accelerate: `--multi_gpu` is what makes it start several CPU processes through torchrun
     (`--cpu` alone starts several only through mpirun); with 1 process, plain `--cpu`."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": ""}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": "",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}  # tests.*
     if torchrun:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
                "--master_port", str(free_port())]

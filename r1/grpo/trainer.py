@@ -52,7 +52,7 @@ from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, co
 from r1.grpo.telemetry import Telemetry, across_processes
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
-from r1.models.weights import policy_weights, refuse_lora_with_sharding
+from r1.models.weights import check_sharding, policy_weights
 from r1.progress import console, progress_bar
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine, SamplingParams
@@ -141,14 +141,13 @@ def setup(cfg: GRPOConfig) -> Run:
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
     policy, optimizer = accelerator.prepare(policy, optimizer)
-    sharded = refuse_lora_with_sharding(accelerator.unwrap_model(policy))
+    sharded = check_sharding(accelerator.unwrap_model(policy))
     dtype = resolve_precision(cfg.precision)
     engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size)
     if cfg.engine == "vllm":
         context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
-        # a LoRA checkpoint holds only the adapters: vLLM loads the base, then gets the merged weights
-        engine = vllm_engine(cfg, ckpt if resuming and not cfg.lora.enabled else Path(cfg.model), dtype, context)
-        if resuming and cfg.lora.enabled:
+        engine = vllm_engine(cfg, Path(cfg.model), dtype, context)
+        if resuming:  # the checkpoint's weights (or the base plus its LoRA adapters), as after an update
             engine.sync_weights(policy_weights(accelerator.unwrap_model(policy), everywhere=True))
     run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler, engine, dtype,
               sharded)
@@ -314,8 +313,9 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
 
 
 def vllm_engine(cfg: GRPOConfig, model_dir: Path, dtype: torch.dtype, context: int | None):
-    """A vLLM engine colocated with training, loaded from the policy's directory, in the trainer's dtype
-    (vLLM's "auto" would turn a float32 checkpoint into bf16 and widen the sampler/trainer gap)."""
+    """A vLLM engine colocated with training, loaded from the base model's directory (setup syncs a
+    resumed policy into it), in the trainer's dtype (vLLM's "auto" would turn a float32 checkpoint
+    into bf16 and widen the sampler/trainer gap)."""
     from r1.rollout.vllm_engine import VLLMEngine
 
     longest = cfg.max_prompt_tokens + cfg.max_new_tokens + 1

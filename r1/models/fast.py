@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from r1.models.weights import sharding
+
 FAMILIES = ("llama", "qwen2", "mistral")
 
 
@@ -45,9 +47,9 @@ def unsupported(model) -> str | None:
     inner = getattr(model, "model", None)
     if inner is None or not hasattr(inner, "layers") or not hasattr(model, "lm_head"):
         return "no model.layers / lm_head"
-    for name, param in model.named_parameters():
-        if hasattr(param, "ds_id") or type(param.data).__name__ == "DTensor":
-            return f"{name} is sharded (DeepSpeed ZeRO / FSDP)"
+    kind = sharding(model)
+    if kind:
+        return f"parameters sharded over processes ({kind})"
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Linear) and type(module) is not torch.nn.Linear:
             return f"{name} is a {type(module).__name__} (adapter?)"

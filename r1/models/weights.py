@@ -17,13 +17,7 @@ from r1.models.lora import is_lora
 
 
 def sharding(model) -> str | None:
-    """"fsdp2" or "zero3" when the (unwrapped) model's parameters are sharded over processes, else None.
-
-    FSDP1's flat parameters are refused: use fsdp_version 2 (recipes/accelerate/fsdp.yaml)."""
-    for module in model.modules():
-        if type(module).__name__ == "FullyShardedDataParallel":
-            raise R1Error("fsdp: FSDP1 is not supported; set fsdp_version: 2 in the accelerate config "
-                          "(recipes/accelerate/fsdp.yaml)")
+    """"fsdp2" or "zero3" when the (unwrapped) model's parameters are sharded over processes, else None."""
     for param in model.parameters():
         if hasattr(param, "full_tensor"):
             return "fsdp2"
@@ -87,9 +81,13 @@ def lora_merged_state_dict(model) -> dict[str, torch.Tensor]:
     return out
 
 
-def refuse_lora_with_sharding(model) -> bool:
-    """Whether the (unwrapped) model is sharded; R1Error when it also has LoRA adapters, which r1
-    does not gather (their trainable state is small: DDP suits them)."""
+def check_sharding(model) -> bool:
+    """Whether the (unwrapped, prepared) model is sharded; R1Error for what r1 does not gather: FSDP1's
+    flat parameters, and LoRA adapters on sharded weights (their trainable state is small: DDP suits
+    them). Trainers call it once, in setup."""
+    if any(type(module).__name__ == "FullyShardedDataParallel" for module in model.modules()):
+        raise R1Error("fsdp: FSDP1 is not supported; set fsdp_version: 2 in the accelerate config "
+                      "(recipes/accelerate/fsdp.yaml)")
     sharded = sharding(model) is not None
     if sharded and is_lora(model):
         raise R1Error("lora: LoRA with sharded parameters (FSDP/ZeRO-3) is not supported; the adapters are "
@@ -99,5 +97,5 @@ def refuse_lora_with_sharding(model) -> bool:
 
 def policy_weights(model, everywhere: bool = False) -> dict[str, torch.Tensor]:
     """The policy as a plain HF state dict: gathered if sharded (collective, see full_state_dict), or
-    with LoRA adapters folded in (LoRA is never sharded: refuse_lora_with_sharding)."""
+    with LoRA adapters folded in (LoRA is never sharded: check_sharding)."""
     return lora_merged_state_dict(model) if is_lora(model) else full_state_dict(model, everywhere)

@@ -32,7 +32,7 @@ from r1.eval.data import load_benchmark
 from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
 from r1.models.lora import load_policy
-from r1.models.weights import refuse_lora_with_sharding, sharding
+from r1.models.weights import check_sharding
 from r1.progress import console, progress_bar
 from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
 from r1.sft.config import SFTConfig
@@ -53,6 +53,7 @@ class Run:
     scheduler: Any
     dtype: torch.dtype
     total_steps: int
+    sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective (the end-of-run eval too)
     start: int = 0
 
 
@@ -110,9 +111,9 @@ def setup(cfg: SFTConfig) -> Run:
     total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i, total))
     model, optimizer = accelerator.prepare(model, optimizer)
-    refuse_lora_with_sharding(accelerator.unwrap_model(model))
+    sharded = check_sharding(accelerator.unwrap_model(model))
     run = Run(accelerator, tokenizer, examples, model, optimizer, scheduler, resolve_precision(cfg.precision),
-              total)
+              total, sharded)
     if resuming:
         run.start = load_checkpoint(ckpt, optimizer, scheduler, accelerator.process_index,
                                     accelerator.num_processes)["step"]
@@ -206,8 +207,7 @@ def evaluate(cfg: SFTConfig, run: Run) -> dict[str, float]:
     from r1.eval.run import EvalConfig, fresh_dir, run_eval, training_eval_root
 
     metrics: dict[str, float] = {}
-    sharded = sharding(run.accelerator.unwrap_model(run.model)) is not None
-    with training_eval_root(Path(cfg.output_dir) / "eval", run.accelerator.is_main_process, sharded) as root:
+    with training_eval_root(Path(cfg.output_dir) / "eval", run.accelerator.is_main_process, run.sharded) as root:
         model = run.accelerator.unwrap_model(run.model).eval()
         for benchmark in cfg.eval_benchmarks if root else []:
             where = fresh_dir(root / benchmark.replace(":", "_"))

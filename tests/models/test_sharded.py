@@ -17,26 +17,21 @@ import sys
 from pathlib import Path
 import torch, torch.distributed as dist
 from accelerate import Accelerator
-from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.fsdp import fully_shard
 from r1.checkpoint import load_checkpoint, save_checkpoint, save_final
 from r1.models.load import load_model, load_tokenizer
 from r1.models.weights import full_state_dict, sharding
 from r1.rollout import HFEngine, SamplingParams
+from tests.fsdp2_cli import shard
 
 torch.set_num_threads(1)
 model_dir, out = sys.argv[1], Path(sys.argv[2])
 acc = Accelerator(cpu=True)
 rank, world = acc.process_index, acc.num_processes
 assert world == 2 and dist.is_initialized()
-mesh = init_device_mesh("cpu", (world,))
 tok = load_tokenizer(model_dir)
 
 def sharded_model(path):
-    model = load_model(path)
-    for layer in model.model.layers:
-        fully_shard(layer, mesh=mesh)
-    return fully_shard(model, mesh=mesh)
+    return shard(load_model(path), world)
 
 plain = load_model(model_dir)
 model = sharded_model(model_dir)
@@ -138,11 +133,11 @@ def test_lora_weights_for_vllm_are_the_merged_model_and_leave_the_policy_untouch
 def test_lora_on_sharded_parameters_is_refused_in_one_line(tiny_model_dir):
     from r1.models.load import load_model
     from r1.models.lora import LoraSettings, apply_lora
-    from r1.models.weights import refuse_lora_with_sharding, sharding
+    from r1.models.weights import check_sharding, sharding
 
     model = apply_lora(load_model(tiny_model_dir), LoraSettings(enabled=True, r=4))
-    assert refuse_lora_with_sharding(model) is False
+    assert check_sharding(model) is False
     next(model.parameters()).ds_id = 0  # what a DeepSpeed ZeRO-3 partitioned parameter carries
     assert sharding(model) == "zero3"
     with pytest.raises(R1Error, match="LoRA with sharded parameters"):
-        refuse_lora_with_sharding(model)
+        check_sharding(model)
