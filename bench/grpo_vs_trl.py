@@ -87,6 +87,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="run TRL and r1 alternately this many times each and pool their timed steps")
     p.add_argument("--part-reps", type=int, default=3, help="timed repeats of each part alone (median)")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
+                   help="both frameworks' torch.compile switch: r1's compile, TRL's torch_compile (the "
+                        "compiles fall in the warm-up steps, whose times are printed)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", choices=["trl", "r1", "parts"], action="append",
                    help="run only these (repeatable); default all three")
@@ -157,7 +160,8 @@ def r1_config(args: argparse.Namespace, world: dict, out: Path, **extra):
         weight_decay=0.0, max_grad_norm=1.0, eps_low=0.2, eps_high=0.2,
         aggregation="seq-mean-token-mean", scale_by_std=True, grad_accum=1,
         rollout_batch_size=args.prompts * args.group, max_steps=args.warmup + args.steps,
-        save_every=0, eval_every=0, precision="fp32", seed=args.seed, **extra)
+        save_every=0, eval_every=0, precision="fp32", seed=args.seed, compile=args.compile,
+        **extra)
 
 
 def _set_threads(n: int) -> None:
@@ -205,7 +209,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
         optim="adamw_torch", max_steps=args.warmup + args.steps, use_cpu=True, bf16=False, fp16=False,
         gradient_checkpointing=False, logging_strategy="no", save_strategy="no", eval_strategy="no",
         report_to="none", disable_tqdm=True, dataloader_num_workers=0, log_completions=False,
-        seed=args.seed, data_seed=args.seed)
+        seed=args.seed, data_seed=args.seed, torch_compile=args.compile)
     model = AutoModelForCausalLM.from_pretrained(world["model_dir"], dtype=torch.float32)
 
     class Timer(TrainerCallback):
@@ -232,11 +236,12 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
     trainer.train()
     total = args.warmup + args.steps
     assert len(timer.end) == total, f"TRL ran {len(timer.end)} steps, expected {total}"
-    times = [timer.end[i] - (timer.end[i - 1] if i else timer.begin[0]) for i in range(args.warmup, total)]
+    times = [timer.end[i] - (timer.end[i - 1] if i else timer.begin[0]) for i in range(total)]
     tokens = [length * batch for length in timer.lengths[args.warmup:]]
-    return {"framework": f"trl {trl.__version__}", "threads": timer.threads[-1],
+    return {"framework": f"trl {trl.__version__}" + (" torch_compile" if args.compile else ""),
+            "threads": timer.threads[-1], "warmup_s": times[: args.warmup],
             "inside_s": [e - b for b, e in zip(timer.begin[args.warmup:], timer.end[args.warmup:])],
-            **_summary(times, tokens)}
+            **_summary(times[args.warmup :], tokens)}
 
 
 def worker_r1(args: argparse.Namespace, work: Path) -> dict:
@@ -249,18 +254,21 @@ def worker_r1(args: argparse.Namespace, work: Path) -> dict:
     world, _ = load_world(work)
     cfg = r1_config(args, world, work / "r1")
     run = setup(cfg)
-    times, tokens, splits = [], [], []
+    times, tokens, splits, warmup = [], [], [], []
     for step in range(1, args.warmup + args.steps + 1):
         tick = time.perf_counter()
         metrics = grpo_step(cfg, run, step)
         took = time.perf_counter() - tick
-        if step > args.warmup:
+        if step <= args.warmup:
+            warmup.append(took)
+        else:
             times.append(took)
             tokens.append(metrics["completion_len_mean"] * args.prompts * args.group)
             splits.append({k: metrics[k] for k in metrics if k.startswith("time_")})
     split = {k: statistics.fmean(s[k] for s in splits) for k in splits[0]}
-    return {"framework": f"r1 {getattr(r1, '__version__', '')}".strip(), "threads": torch.get_num_threads(),
-            "split": split, **_summary(times, tokens)}
+    label = f"r1 {getattr(r1, '__version__', '')}".strip() + (" compile" if args.compile else "")
+    return {"framework": label, "threads": torch.get_num_threads(), "warmup_s": warmup, "split": split,
+            **_summary(times, tokens)}
 
 
 def worker_parts(args: argparse.Namespace, work: Path) -> dict:
@@ -294,7 +302,7 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
         return statistics.median(out)
 
     # rollout through r1's engine
-    engine = HFEngine(policy, tokenizer, cfg.rollout_batch_size)
+    engine = HFEngine(policy, tokenizer, cfg.rollout_batch_size, compile=cfg.compile)
     params = SamplingParams(n=G, temperature=cfg.temperature, top_p=1.0, max_new_tokens=cfg.max_new_tokens,
                             stop=[], seed=args.seed)
     result = {}
@@ -336,14 +344,14 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
 
     def ref_forward():
         with torch.inference_mode():
-            result["ref"] = completion_logprobs(reference, batch, cfg.temperature)[0]
+            result["ref"] = completion_logprobs(reference, batch, cfg.temperature, compile=cfg.compile)[0]
 
     t_ref = timed(ref_forward)
     ref_logp = result["ref"].clone()
 
     def fwd_bwd():  # as in the step: gradients start from none (the step zeroes them with set_to_none)
         policy.zero_grad(set_to_none=True)
-        logp, _ = completion_logprobs(policy, batch, cfg.temperature, with_entropy=True)
+        logp, _ = completion_logprobs(policy, batch, cfg.temperature, with_entropy=True, compile=cfg.compile)
         loss, _ = grpo_loss(logp, logp.detach(), ref_logp, batch.advantages, batch.completion_mask,
                             eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
                             aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1)
@@ -442,7 +450,9 @@ def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
 
     def framework_line(label, r):
         steps = " ".join(f"{t:.3f}" for t in r["step_s"])
-        return (f"{label}: {r['median_s']:.3f} s/step median ({r['mean_s']:.3f} mean; steps {steps}); "
+        warm = " ".join(f"{t:.1f}" for t in r.get("warmup_s", []))
+        return (f"{label}: {r['median_s']:.3f} s/step median ({r['mean_s']:.3f} mean; steps {steps}; "
+                f"warm-up steps {warm or '-'} s); "
                 f"{r['tokens_per_step']:.0f} completion tokens/step, {r['s_per_1k_tokens']:.3f} s per 1k tokens; "
                 f"{r['threads']} threads")
 
@@ -450,7 +460,7 @@ def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
         lines.append(framework_line(f"TRL GRPOTrainer ({res['trl']['framework']})", res["trl"]))
     if "r1" in res:
         r = res["r1"]
-        lines.append(framework_line("r1 grpo_step", r))
+        lines.append(framework_line(f"r1 grpo_step ({r['framework']})", r))
         s = r["split"]
         other = r["mean_s"] - sum(s.get(k, 0.0) for k in
                                  ("time_generate", "time_reward", "time_reference", "time_update"))

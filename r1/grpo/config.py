@@ -87,6 +87,11 @@ class GRPOConfig(StageConfig):
     min(p_trainer / p_vllm, tis_cap) to correct the engines' numeric mismatch; 0 turns it off."""
     rollout_batch_size: int = 128
     """Sequences per generate call."""
+    compile: bool = False
+    """torch.compile r1's lean forward (Llama-family models): the sampler's decode step (engine=hf)
+    and the reference and policy forwards. On 2 CPU cores a step of the tiny model took 40% less
+    time; the price is a compile at the start of every process, ~20 s once inductor's on-disk cache
+    holds the kernels and ~2 min before (needs a C++ compiler). Worth it for long runs."""
     max_steps: int = 200
     """Steps (rollout batches) in all."""
     save_every: int = 50

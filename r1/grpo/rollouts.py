@@ -159,21 +159,22 @@ def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], ad
                  torch.tensor([not ro.finished for ro in rollouts]), advantages.float(), width_p, sampler)
 
 
-def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False
-                        ) -> tuple[torch.Tensor, torch.Tensor | None]:
+def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False,
+                        compile: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Log-probs [b, L] of the completion tokens at the sampling temperature (and entropies [b, L]).
 
     Llama-family models take the lean forward, which runs each distinct prompt of the batch once
     (a group's G rows share it), in chunks of rows of similar length when one long completion would
     otherwise pad every row to its width (see `length_chunks`). Other models, and wrapped ones
-    (DDP/FSDP/peft), take the model's own forward, once over the whole batch.
+    (DDP/FSDP/peft), take the model's own forward, once over the whole batch. compile: the lean
+    forward under torch.compile (see FastLM).
     """
     if unsupported(model) is not None:
         p = batch.prompt_width
         logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
                        position_ids=batch.position_ids, use_cache=False).logits  # [b, P + L, V]
         return _from_logits(logits[:, p - 1 : -1], batch, temperature, with_entropy)  # from [b, L, V]
-    lean, width = FastLM(model), batch.completion_mask.shape[1]
+    lean, width = FastLM(model, compile=compile), batch.completion_mask.shape[1]
     order = batch.completion_mask.sum(1).argsort()  # [b] shortest first
     by_length = batch.select(order)
     logps, entropies = [], []

@@ -143,7 +143,8 @@ def setup(cfg: GRPOConfig) -> Run:
     policy, optimizer = accelerator.prepare(policy, optimizer)
     sharded = check_sharding(accelerator.unwrap_model(policy))
     dtype = resolve_precision(cfg.precision)
-    engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size)
+    engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size,
+                      compile=cfg.compile)
     if cfg.engine == "vllm":
         context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
         engine = vllm_engine(cfg, Path(cfg.model), dtype, context)
@@ -203,7 +204,8 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     ref_logps = [None] * len(parts)
     if cfg.beta > 0:
         with torch.inference_mode(), autocast(run.dtype), reference_model(run) as reference:
-            ref_logps = [completion_logprobs(reference, p, cfg.temperature)[0] for p in parts]
+            ref_logps = [completion_logprobs(reference, p, cfg.temperature, compile=cfg.compile)[0]
+                         for p in parts]
     times["time_reference"] = time.time() - tick
     tick = time.time()
     update = policy_update(cfg, run, parts, weights, ref_logps)
@@ -279,7 +281,8 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
     for iteration in range(cfg.mu):
         for j, part in enumerate(parts):
             with autocast(run.dtype), _sync_on_last(accelerator, policy, j == len(parts) - 1):
-                logp, ent = completion_logprobs(policy, part, cfg.temperature, with_entropy=iteration == 0)
+                logp, ent = completion_logprobs(policy, part, cfg.temperature, with_entropy=iteration == 0,
+                                                compile=cfg.compile)
             if old_logps[j] is None:
                 old_logps[j] = logp.detach()  # the policy has not moved yet: it is the sampling policy
             loss, m = grpo_loss(logp, old_logps[j], ref_logps[j], part.advantages, part.completion_mask,

@@ -8,7 +8,10 @@ things `model(...)` cannot do:
 - Shared prompts. The G completions of a GRPO group (or the k samples of pass@k) share one prompt:
   its tokens go through the network once and every completion attends to those keys and values.
   Gradients flow back through the shared copy, so the result equals G separate forwards.
-- A preallocated KV cache for decoding (see r1.rollout.fast).
+- A preallocated KV cache for decoding (see r1.rollout.lean).
+
+With compile=True both forwards (training/scoring and the decode step) run under torch.compile,
+with the sizes that change between batches marked dynamic so one graph serves a whole run.
 
 It reads the weights of the module it wraps at every call, so it always sees the current policy,
 and autograd reaches the real parameters. Anything it does not reproduce exactly (other
@@ -18,11 +21,14 @@ return a reason, and callers use the plain Hugging Face forward instead.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from r1.errors import R1Error
 from r1.models.weights import sharding
 
 FAMILIES = ("llama", "qwen2", "mistral")
@@ -70,6 +76,17 @@ class LayerWeights:
     norm2: torch.Tensor  # [H]
 
 
+@dataclass
+class Weights:
+    """Every tensor the lean forward reads, taken from the live parameters (autograd reaches them)."""
+    layers: list[LayerWeights]
+    embed: torch.Tensor  # [V, H]
+    norm: torch.Tensor  # [H] the final norm
+    head_w: torch.Tensor  # [V, H]
+    head_b: torch.Tensor | None
+    inv_freq: torch.Tensor  # [d / 2] rope frequencies
+
+
 def _cat_bias(*linears) -> torch.Tensor | None:
     biases = [lin.bias for lin in linears]
     if all(b is None for b in biases):
@@ -82,12 +99,12 @@ def _cat_bias(*linears) -> torch.Tensor | None:
 class FastLM:
     """The lean forward of one Llama-family model; see the module doc."""
 
-    def __init__(self, model):
+    def __init__(self, model, compile: bool = False):
         reason = unsupported(model)
         if reason:
             raise ValueError(f"lean forward: unsupported model: {reason}")
         cfg = model.config
-        self.model = model
+        self.model, self.compile = model, compile
         self.n_heads = cfg.num_attention_heads
         self.n_kv = getattr(cfg, "num_key_value_heads", None) or self.n_heads
         self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.n_heads
@@ -96,17 +113,20 @@ class FastLM:
         self.inv_freq = rotary.inv_freq  # [d / 2]
         self.rope_scale = float(getattr(rotary, "attention_scaling", 1.0))
 
-    def weights(self) -> list[LayerWeights]:
-        """Fused per-layer weights; built from the live parameters, so autograd reaches them."""
-        out = []
+    def weights(self) -> Weights:
+        """The model's tensors, per-layer projections fused; built from the live parameters at every
+        call, so they are current and autograd reaches them."""
+        layers = []
         for layer in self.model.model.layers:
             att, mlp = layer.self_attn, layer.mlp
-            out.append(LayerWeights(
+            layers.append(LayerWeights(
                 torch.cat([att.q_proj.weight, att.k_proj.weight, att.v_proj.weight]),
                 _cat_bias(att.q_proj, att.k_proj, att.v_proj), att.o_proj.weight, att.o_proj.bias,
                 torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]), mlp.down_proj.weight,
                 layer.input_layernorm.weight, layer.post_attention_layernorm.weight))
-        return out
+        inner, head = self.model.model, self.model.lm_head
+        return Weights(layers, inner.embed_tokens.weight, inner.norm.weight, head.weight, head.bias,
+                       self.inv_freq)
 
     # -- pieces -------------------------------------------------------------------------------
 
@@ -118,9 +138,10 @@ class FastLM:
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
         return weight * x.to(dtype)
 
-    def rope(self, positions: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    def rope(self, positions: torch.Tensor, dtype: torch.dtype, inv_freq: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor]:
         """cos and signed sin [..., d] for positions [...] (see `rotate`)."""
-        freqs = positions[..., None].float() * self.inv_freq.float()  # [..., d / 2]
+        freqs = positions[..., None].float() * inv_freq.float()  # [..., d / 2]
         cos, sin = freqs.cos() * self.rope_scale, freqs.sin() * self.rope_scale
         return torch.cat((cos, cos), -1).to(dtype), torch.cat((-sin, sin), -1).to(dtype)
 
@@ -140,7 +161,8 @@ class FastLM:
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """[B, h, T, d] queries over [B, kv, S, d] keys with a boolean mask [B, 1, T, S] -> [B, T, h d]."""
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=self.n_kv != self.n_heads)
+        gqa = {"enable_gqa": True} if self.n_kv != self.n_heads else {}
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, **gqa)
         b, _, t, _ = out.shape
         return out.transpose(1, 2).reshape(b, t, self.n_heads * self.head_dim)
 
@@ -160,17 +182,25 @@ class FastLM:
         gate, up = F.linear(x, w.gate_up_w).chunk(2, dim=-1)
         return F.linear(F.silu(gate) * up, w.down_w)
 
-    def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.model.model.embed_tokens(ids)
-
-    def head(self, x: torch.Tensor) -> torch.Tensor:
+    def head(self, x: torch.Tensor, w: Weights) -> torch.Tensor:
         """Logits of hidden states x [..., H] (final norm, then lm_head)."""
-        return self.model.lm_head(self.norm(x, self.model.model.norm.weight))
+        return F.linear(self.norm(x, w.norm), w.head_w, w.head_b)
 
     # -- training / scoring -------------------------------------------------------------------
 
     def shared_prompt_logits(self, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
                              prompt_index: torch.Tensor, completion_ids: torch.Tensor) -> torch.Tensor:
+        """Logits predicting each completion token, with each distinct prompt run once (see `forward`)."""
+        args = (prompt_ids, prompt_mask, prompt_index, completion_ids)
+        if not self.compile:
+            return self.forward(self.weights(), *args)
+        for x in args:  # rows, prompt width and completion length change from batch to batch
+            for dim in range(x.dim()):
+                torch._dynamo.maybe_mark_dynamic(x, dim)
+        return _compiled(self, "forward")(self.weights(), *args)
+
+    def forward(self, w: Weights, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
+                prompt_index: torch.Tensor, completion_ids: torch.Tensor) -> torch.Tensor:
         """Logits predicting each completion token, with each distinct prompt run once.
 
         Args:
@@ -194,24 +224,24 @@ class FastLM:
         mask_c = torch.cat([valid[prompt_index, None, :].expand(b, l_, p),
                             torch.ones(l_, l_, dtype=torch.bool, device=dev).tril().expand(b, l_, l_)],
                            dim=-1)  # [B, L, P + L]
-        xp, xc = self.embed(prompt_ids), self.embed(completion_ids)  # [U, P, H], [B, L, H]
-        cos_p, sin_p = (r[:, None] for r in self.rope(p_pos, xp.dtype))  # [U, 1, P, d]
-        cos_c, sin_c = (r[:, None] for r in self.rope(c_pos, xc.dtype))  # [B, 1, L, d]
-        for w in self.weights():
-            qp, kp, vp = self.qkv(self.norm(xp, w.norm1), w, cos_p, sin_p)
-            qc, kc, vc = self.qkv(self.norm(xc, w.norm1), w, cos_c, sin_c)
+        xp, xc = F.embedding(prompt_ids, w.embed), F.embedding(completion_ids, w.embed)  # [U, P, H], [B, L, H]
+        cos_p, sin_p = (r[:, None] for r in self.rope(p_pos, xp.dtype, w.inv_freq))  # [U, 1, P, d]
+        cos_c, sin_c = (r[:, None] for r in self.rope(c_pos, xc.dtype, w.inv_freq))  # [B, 1, L, d]
+        for lw in w.layers:
+            qp, kp, vp = self.qkv(self.norm(xp, lw.norm1), lw, cos_p, sin_p)
+            qc, kc, vc = self.qkv(self.norm(xc, lw.norm1), lw, cos_c, sin_c)
             keys = torch.cat([kp.index_select(0, prompt_index), kc], dim=2)  # [B, kv, P + L, d]
             values = torch.cat([vp.index_select(0, prompt_index), vc], dim=2)
-            xp = xp + F.linear(self.attend(qp, kp, vp, mask_p[:, None]), w.o_w, w.o_b)
-            xc = xc + F.linear(self.attend(qc, keys, values, mask_c[:, None]), w.o_w, w.o_b)
-            xp = xp + self.mlp(self.norm(xp, w.norm2), w)
-            xc = xc + self.mlp(self.norm(xc, w.norm2), w)
+            xp = xp + F.linear(self.attend(qp, kp, vp, mask_p[:, None]), lw.o_w, lw.o_b)
+            xc = xc + F.linear(self.attend(qc, keys, values, mask_c[:, None]), lw.o_w, lw.o_b)
+            xp = xp + self.mlp(self.norm(xp, lw.norm2), lw)
+            xc = xc + self.mlp(self.norm(xc, lw.norm2), lw)
         last = xp[:, -1:].index_select(0, prompt_index)  # [B, 1, H]; prompts are left-padded
-        return self.head(torch.cat([last, xc[:, :-1]], dim=1))  # [B, L, V]
+        return self.head(torch.cat([last, xc[:, :-1]], dim=1), w)  # [B, L, V]
 
     # -- decoding -----------------------------------------------------------------------------
 
-    def prefill(self, ws: list[LayerWeights], prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
+    def prefill(self, w: Weights, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor,
                 n: int, max_new: int) -> tuple[torch.Tensor, "KVCache"]:
         """Run U distinct prompts once; returns last-position logits [U, V] and a cache of U * n rows
         (prompt-major: row i * n + j is sample j of prompt i) with room for max_new tokens."""
@@ -220,37 +250,96 @@ class FastLM:
         valid = prompt_mask.bool()
         mask = ((torch.ones(p, p, dtype=torch.bool, device=dev).tril() & valid[:, None, :])
                 | torch.eye(p, dtype=torch.bool, device=dev))[:, None]  # [U, 1, P, P]
-        x = self.embed(prompt_ids)  # [U, P, H]
-        cos, sin = (r[:, None] for r in self.rope((prompt_mask.cumsum(-1) - 1).clamp(min=0), x.dtype))
-        cache = KVCache(u * n, self.n_kv, p + max_new, self.head_dim, len(ws), x.dtype, dev)
-        cache.cos, cache.sin = self.rope(torch.arange(p + max_new, device=dev), x.dtype)  # [P + max_new, d]
+        x = F.embedding(prompt_ids, w.embed)  # [U, P, H]
+        positions = (prompt_mask.cumsum(-1) - 1).clamp(min=0)
+        cos, sin = (r[:, None] for r in self.rope(positions, x.dtype, w.inv_freq))  # [U, 1, P, d]
+        cache = KVCache(u * n, self.n_kv, p + max_new, self.head_dim, len(w.layers), x.dtype, dev)
+        cache.cos, cache.sin = self.rope(torch.arange(p + max_new, device=dev), x.dtype, w.inv_freq)
         cache.bias[:, :p].masked_fill_(valid.repeat_interleave(n, 0), 0.0)
         cache.pos = prompt_mask.sum(-1).repeat_interleave(n, 0)  # [U n] position of the next token
-        for layer, w in enumerate(ws):
-            q, k, v = self.qkv(self.norm(x, w.norm1), w, cos, sin)
+        for layer, lw in enumerate(w.layers):
+            q, k, v = self.qkv(self.norm(x, lw.norm1), lw, cos, sin)
             cache.keys[layer][:, :, :p] = k.repeat_interleave(n, 0)
             cache.values[layer][:, :, :p] = v.repeat_interleave(n, 0)
-            x = x + F.linear(self.attend(q, k, v, mask), w.o_w, w.o_b)
-            x = x + self.mlp(self.norm(x, w.norm2), w)
+            x = x + F.linear(self.attend(q, k, v, mask), lw.o_w, lw.o_b)
+            x = x + self.mlp(self.norm(x, lw.norm2), lw)
         cache.length = p
-        return self.head(x[:, -1]), cache
+        return self.head(x[:, -1], w), cache
 
-    def step(self, ws: list[LayerWeights], tokens: torch.Tensor, cache: "KVCache") -> torch.Tensor:
+    def step(self, w: Weights, tokens: torch.Tensor, cache: "KVCache") -> torch.Tensor:
         """Feed one token per row [b]; returns next-token logits [b, V] and advances the cache."""
         t = cache.length
-        x = self.embed(tokens[:, None])  # [b, 1, H]
-        cos, sin = cache.cos[cache.pos][:, None, None], cache.sin[cache.pos][:, None, None]  # [b, 1, 1, d]
         cache.bias[:, t] = 0.0
-        bias = cache.bias[:, None, None, : t + 1]  # [b, 1, 1, t + 1]
-        for layer, w in enumerate(ws):
-            q, k, v = self.qkv(self.norm(x, w.norm1), w, cos, sin)
-            keys, values = cache.keys[layer], cache.values[layer]
-            keys[:, :, t] = k[:, :, 0]
-            values[:, :, t] = v[:, :, 0]
-            x = x + F.linear(self.attend_one(q, keys[:, :, : t + 1], values[:, :, : t + 1], bias), w.o_w, w.o_b)
-            x = x + self.mlp(self.norm(x, w.norm2), w)
+        args = (w, tokens, cache.keys, cache.values, cache.bias[:, : t + 1], cache.pos, cache.cos, cache.sin)
+        if self.compile:
+            # what changes between steps: rows (finished ones are dropped), cache width, keys seen
+            for x in (tokens, args[4], cache.pos, cache.cos, cache.sin, *cache.keys, *cache.values):
+                torch._dynamo.maybe_mark_dynamic(x, 0)
+            for x, dim in ((args[4], 1), *((kv, 2) for kv in cache.keys + cache.values)):
+                torch._dynamo.maybe_mark_dynamic(x, dim)
+            logits = _compiled(self, "decode")(*args)
+        else:
+            logits = self.decode(*args)
         cache.length, cache.pos = t + 1, cache.pos + 1
-        return self.head(x[:, 0])
+        return logits
+
+    def decode(self, w: Weights, tokens: torch.Tensor, keys: list[torch.Tensor], values: list[torch.Tensor],
+               mask: torch.Tensor, pos: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        """The body of `step`, every tensor an argument: tokens [b] at position t = mask.shape[1] - 1
+        write key/value column t of the cache [b, kv, W, d] and attend to columns 0..t; mask [b, t + 1]
+        is additive, pos [b] each row's rope position in the tables cos/sin [W, d]. Returns [b, V].
+        (The rope lookup stays inside: compiled, it fuses into the attention kernel; handed in
+        already gathered, the kernel inductor makes runs 3x slower.)"""
+        t = mask.shape[1] - 1
+        x = F.embedding(tokens[:, None], w.embed)  # [b, 1, H]
+        cos, sin, mask = cos[pos][:, None, None], sin[pos][:, None, None], mask[:, None, None]  # [b, 1, 1, .]
+        for layer, lw in enumerate(w.layers):
+            q, k, v = self.qkv(self.norm(x, lw.norm1), lw, cos, sin)
+            keys[layer].narrow(2, t, 1).copy_(k)
+            values[layer].narrow(2, t, 1).copy_(v)
+            seen_k, seen_v = keys[layer].narrow(2, 0, t + 1), values[layer].narrow(2, 0, t + 1)
+            x = x + F.linear(self.attend_one(q, seen_k, seen_v, mask), lw.o_w, lw.o_b)
+            x = x + self.mlp(self.norm(x, lw.norm2), lw)
+        return self.head(x[:, 0], w)
+
+
+_COMPILED: dict[tuple, Callable] = {}
+
+
+def _compiled(lm: FastLM, method: str) -> Callable:
+    """FastLM.<method> under torch.compile, one per model shape and method per process.
+
+    The callers mark the sizes that change as dynamic, from the first call, so one graph covers
+    every batch instead of a recompile per shape. Everything else must stay a constant: with
+    symbolic head counts or weight shapes inductor's kernels are not vectorised (8x slower than
+    eager). So the sizes come from a closure, not from an argument, and weight shapes stay static.
+    """
+    key = (method, lm.n_heads, lm.n_kv, lm.head_dim, lm.eps, lm.rope_scale)
+    if key not in _COMPILED:
+        # Every closure below shares one code object, whose graphs count against one limit: the
+        # methods, model shapes, grad modes and size-1 specialisations (a batch of one prompt) add up.
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+        sizes = copy.copy(lm)
+        sizes.model = sizes.inv_freq = None  # keep the sizes, not the model
+        body = getattr(FastLM, method)
+
+        def run(*args):
+            return body(sizes, *args)
+
+        _COMPILED[key] = _clear_failure(torch.compile(run, fullgraph=True))
+    return _COMPILED[key]
+
+
+def _clear_failure(compiled: Callable) -> Callable:
+    """A failed compile (no C++ compiler, an unsupported op) as one line that says what to do."""
+    def call(*args):
+        try:
+            return compiled(*args)
+        except (torch._dynamo.exc.TorchDynamoException, torch._inductor.exc.InductorError) as e:
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise R1Error(f"compile: torch.compile of the lean forward failed ({reason}); "
+                          "set compile: false") from e
+    return call
 
 
 class KVCache:

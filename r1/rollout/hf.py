@@ -12,6 +12,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from r1.models.fast import FastLM, unsupported
 from r1.models.weights import sharding
+from r1.progress import console
 from r1.rollout.base import Rollout, SamplingParams
 from r1.rollout.lean import lean_sample
 from r1.runtime import max_over_processes
@@ -19,10 +20,13 @@ from r1.runtime import max_over_processes
 
 class HFEngine:
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, batch_size: int = 64,
-                 lean: bool = True):
+                 lean: bool = True, compile: bool = False):
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
         self.why_not_lean = unsupported(model) if lean else "lean=False"
-        self.lean = FastLM(model) if self.why_not_lean is None else None
+        self.lean = FastLM(model, compile=compile) if self.why_not_lean is None else None
+        if compile and self.lean is None:
+            console.print(f"[yellow]compile: not compiled, the lean sampler does not take this model "
+                          f"({self.why_not_lean}); it samples with model.generate[/]")
         # Sharded parameters (FSDP2/ZeRO-3): each forward all-gathers, so every rank keeps stepping
         # until all ranks' sequences are done (callers make every rank call generate equally often).
         self.synced = (sharding(model) is not None and torch.distributed.is_initialized()

@@ -23,8 +23,8 @@ def lean_sample(lm: FastLM, prompts: list[list[int]], n: int, max_new: int, temp
     width = max(len(p) for p in prompts)
     ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in prompts], device=dev)  # [U, P]
     mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=dev)
-    ws = lm.weights()
-    logits, cache = lm.prefill(ws, ids, mask, n, max_new)
+    w = lm.weights()
+    logits, cache = lm.prefill(w, ids, mask, n, max_new)
     logits = logits.repeat_interleave(n, 0)  # [B, V]
     rows = len(prompts) * n
     tokens_out = torch.full((rows, max_new), pad_id, dtype=torch.long)  # [B, max_new]
@@ -52,7 +52,7 @@ def lean_sample(lm: FastLM, prompts: list[list[int]], n: int, max_new: int, temp
             keep = alive.nonzero().squeeze(-1)
             cache.keep(keep.to(dev))
             owner, alive, tokens = owner[keep], alive[keep], tokens[keep]
-        logits = lm.step(ws, tokens.to(dev), cache)
+        logits = lm.step(w, tokens.to(dev), cache)
     return [row[:n_].tolist() for row, n_ in zip(tokens_out, lengths.tolist())]
 
 

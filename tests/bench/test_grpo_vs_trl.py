@@ -1,5 +1,7 @@
 """Smoke run of bench/grpo_vs_trl.py: two steps of TRL and of r1 on a toy batch; the output parses and
-ends with the ratio line. No speed is asserted (speed is measured by hand: bench/RESULTS.md)."""
+ends with the ratio line. No speed is asserted (speed is measured by hand: bench/RESULTS.md).
+--no-compile: compiling would take minutes here; r1's compiled path is tested in
+tests/models/test_compile.py."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ def test_two_step_smoke_run_prints_every_figure_and_the_ratio_last(tmp_path):
     out_json = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--prompts", "2", "--group", "2", "--new-tokens", "8", "--steps", "2",
-         "--warmup", "0", "--part-reps", "1", "--threads", "1", "--workdir", str(tmp_path / "work"),
+         "--warmup", "0", "--part-reps", "1", "--threads", "1", "--no-compile",
+         "--workdir", str(tmp_path / "work"),
          "--json", str(out_json)],
         capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]

@@ -283,3 +283,21 @@ def test_batch_carries_sampler_logprobs_with_nan_for_the_appended_eos():
     assert batch.rows(1, 2).sampler_logp.shape == (1, 1)  # columns cut with the rest
     plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0, eos_id=1)
     assert plain.sampler_logp is None
+
+
+def test_compile_sends_sampling_and_both_forwards_through_the_compiled_path(tiny_model_dir, tmp_path,
+                                                                             monkeypatch):
+    """The wiring only: `compile` reaches the sampler, the policy forward and the reference forward.
+    The compiled code itself is checked against eager in tests/models/test_compile.py."""
+    import r1.models.fast as fast
+
+    seen = []
+
+    def eager(lm, method):
+        seen.append((method, torch.is_grad_enabled()))
+        return getattr(lm, method)
+
+    monkeypatch.setattr(fast, "_compiled", eager)
+    trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, beta=0.04, compile=True))
+    assert {method for method, _ in seen} == {"decode", "forward"}
+    assert ("forward", True) in seen and ("forward", False) in seen  # the policy's and the reference's
