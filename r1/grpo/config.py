@@ -89,8 +89,8 @@ class GRPOConfig(StageConfig):
     """Sequences per generate call."""
     compile: bool = False
     """torch.compile r1's lean forward (Llama-family models): the sampler's decode step (engine=hf)
-    and the reference and policy forwards. On 2 CPU cores a step of the tiny model took 40% less
-    time; the price is a compile at the start of every process, ~20 s once inductor's on-disk cache
+    and the reference and policy forwards. On 2 CPU cores a step of the tiny model took a third less
+    time; the price is a compile at the start of every process, 10-25 s once inductor's on-disk cache
     holds the kernels and ~2 min before (needs a C++ compiler). Worth it for long runs."""
     max_steps: int = 200
     """Steps (rollout batches) in all."""

@@ -50,6 +50,7 @@ from r1.grpo.loss import grpo_loss
 from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, completion_logprobs,
                               load_records, micro_batches, nanmean, score)
 from r1.grpo.telemetry import Telemetry, across_processes
+from r1.models.fast import unsupported
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
 from r1.models.weights import check_sharding, policy_weights
@@ -145,6 +146,10 @@ def setup(cfg: GRPOConfig) -> Run:
     dtype = resolve_precision(cfg.precision)
     engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size,
                       compile=cfg.compile)
+    uncompiled = unsupported(policy) if cfg.compile else None  # e.g. wrapped by DDP, or LoRA
+    if uncompiled and accelerator.is_main_process:
+        console.print(f"[yellow]compile: the policy forward runs uncompiled, the lean path does not take "
+                      f"this model ({uncompiled})[/]")
     if cfg.engine == "vllm":
         context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
         engine = vllm_engine(cfg, Path(cfg.model), dtype, context)

@@ -25,8 +25,8 @@ class HFEngine:
         self.why_not_lean = unsupported(model) if lean else "lean=False"
         self.lean = FastLM(model, compile=compile) if self.why_not_lean is None else None
         if compile and self.lean is None:
-            console.print(f"[yellow]compile: not compiled, the lean sampler does not take this model "
-                          f"({self.why_not_lean}); it samples with model.generate[/]")
+            console.print(f"[yellow]compile: sampling runs uncompiled (model.generate), the lean path "
+                          f"does not take this model ({self.why_not_lean})[/]")
         # Sharded parameters (FSDP2/ZeRO-3): each forward all-gathers, so every rank keeps stepping
         # until all ranks' sequences are done (callers make every rank call generate equally often).
         self.synced = (sharding(model) is not None and torch.distributed.is_initialized()
