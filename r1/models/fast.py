@@ -224,7 +224,8 @@ class FastLM:
         mask_c = torch.cat([valid[prompt_index, None, :].expand(b, l_, p),
                             torch.ones(l_, l_, dtype=torch.bool, device=dev).tril().expand(b, l_, l_)],
                            dim=-1)  # [B, L, P + L]
-        xp, xc = F.embedding(prompt_ids, w.embed), F.embedding(completion_ids, w.embed)  # [U, P, H], [B, L, H]
+        xp = F.embedding(prompt_ids, w.embed)  # [U, P, H]
+        xc = F.embedding(completion_ids, w.embed)  # [B, L, H]
         cos_p, sin_p = (r[:, None] for r in self.rope(p_pos, xp.dtype, w.inv_freq))  # [U, 1, P, d]
         cos_c, sin_c = (r[:, None] for r in self.rope(c_pos, xc.dtype, w.inv_freq))  # [B, 1, L, d]
         for lw in w.layers:

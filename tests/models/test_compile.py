@@ -102,5 +102,6 @@ def test_a_failed_compile_is_one_clear_line(tiny_model, monkeypatch):
     lm.eps = 1.2345e-5  # sizes nothing has compiled yet, so the C++ compiler must run
     monkeypatch.setattr(inductor.cpp, "cxx", ("/nonexistent/c++",))
     monkeypatch.setattr(inductor, "fx_graph_cache", False)
-    with pytest.raises(R1Error, match=r"^compile: torch.compile of the lean forward failed .*set compile: false"):
+    message = r"^compile: torch.compile of the lean forward failed .*set compile: false"
+    with pytest.raises(R1Error, match=message):
         lean_sample(lm, [[5, 6, 7]], 2, 4, 0.0, 1.0, set(), [], None, 0)
