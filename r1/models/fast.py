@@ -271,12 +271,13 @@ class FastLM:
         """Feed one token per row [b]; returns next-token logits [b, V] and advances the cache."""
         t = cache.length
         cache.bias[:, t] = 0.0
-        args = (w, tokens, cache.keys, cache.values, cache.bias[:, : t + 1], cache.pos, cache.cos, cache.sin)
+        mask = cache.bias[:, : t + 1]
+        args = (w, tokens, cache.keys, cache.values, mask, cache.pos, cache.cos, cache.sin)
         if self.compile:
             # what changes between steps: rows (finished ones are dropped), cache width, keys seen
-            for x in (tokens, args[4], cache.pos, cache.cos, cache.sin, *cache.keys, *cache.values):
+            for x in (tokens, mask, cache.pos, cache.cos, cache.sin, *cache.keys, *cache.values):
                 torch._dynamo.maybe_mark_dynamic(x, 0)
-            for x, dim in ((args[4], 1), *((kv, 2) for kv in cache.keys + cache.values)):
+            for x, dim in ((mask, 1), *((kv, 2) for kv in cache.keys + cache.values)):
                 torch._dynamo.maybe_mark_dynamic(x, dim)
             logits = _compiled(self, "decode")(*args)
         else:
