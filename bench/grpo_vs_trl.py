@@ -43,6 +43,10 @@ Fairness, setting by setting:
   (weight decay 0), grad clipping at 1.0.
 - Same reward: both call one `RewardCombiner` with r1's default weights (0.7 tiny accuracy + 0.3
   format), r1 through its trainer, TRL as its reward function.
+- Compile: `--compile` (the default) turns on each framework's own switch, r1's `compile` (its decode
+  step and both forwards) and TRL's `torch_compile` (the Trainer compiles the model it trains; TRL's
+  generation stays uncompiled); `--no-compile` turns both off. The compiles fall in the warm-up steps,
+  whose times are printed.
 - TRL's gradient checkpointing (on by default) is turned off: r1 does not checkpoint, and
   recomputing the forward would only make TRL slower for a saving that does not matter here.
 - TRL logging, saving, evaluation and progress bars are off, and the timer is a TrainerCallback:
