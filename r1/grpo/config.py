@@ -24,6 +24,8 @@ class GRPOConfig(StageConfig):
     """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
     data: str | None = None
     """A JSONL file (or datasets dir) of records with `problem` and the fields the rewards need."""
+    data_split: str = "train"
+    """The split of `data` to train on, when it has splits (a DatasetDict directory, hf:NAME)."""
     prompts_per_step: int = 16
     """Distinct prompts per step; each is sampled `group_size` times."""
     group_size: int = 8
