@@ -12,7 +12,7 @@ from r1.errors import R1Error
 # name -> (file inside r1/data/benchmarks, scoring task)
 BENCHMARKS = {
     "gsm8k": ("gsm8k/test.jsonl", "gsm8k"),
-    "math500": ("math500_half/test.jsonl", "math"),  # half of MATH-500: the 250 even indices
+    "math500": ("math500/test.jsonl", "math"),
     "aime24": ("aime24/test.jsonl", "math"),
     "mbpp": ("mbpp_sanitized/test.jsonl", "code"),
 }

@@ -28,7 +28,7 @@ class EvalConfig(StageConfig):
     model: str
     """Local Hugging Face model directory to evaluate."""
     benchmark: str | None = None
-    """gsm8k, math500 (half of MATH-500), aime24, mbpp, or tiny:<family>; or give `data`."""
+    """gsm8k, math500, aime24, mbpp, or tiny:<family>; or give `data`."""
     data: str | None = None
     """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
     data_split: str = "test"

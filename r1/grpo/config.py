@@ -47,7 +47,8 @@ class GRPOConfig(StageConfig):
     response_prefix: str = ""
     """Forced start of every response, e.g. "<think>" (then score format with a prefilled reward)."""
     reward: RewardWeights = Field(default_factory=RewardWeights)
-    """Reward components and weights (DeepSeek-R1: 0.7 accuracy + 0.3 format for reasoning)."""
+    """Reward components and weights (default for reasoning: 0.7 accuracy + 0.3 format, the weights of
+    the R1 summary this project follows; the paper states none)."""
     lr: float = 1e-4
     """Peak learning rate (tiny models need a large one)."""
     lr_schedule: Literal["constant", "cosine"] = "constant"

@@ -5,7 +5,7 @@ import pytest
 from r1.errors import R1Error
 from r1.eval.data import BENCHMARKS, load_benchmark, load_data, read_jsonl
 
-SIZES = {"gsm8k": 1319, "math500": 250, "aime24": 30, "mbpp": 257}
+SIZES = {"gsm8k": 1319, "math500": 500, "aime24": 30, "mbpp": 257}
 
 
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))
