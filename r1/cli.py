@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from r1.errors import R1Error
+from r1.stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="The DeepSeek-R1 recipe, end to end, from a laptop CPU to GPUs.")
@@ -54,14 +55,6 @@ def demo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
     from r1.demo import DemoConfig, run_demo
 
     _run(lambda: run_demo(_load(DemoConfig, config, overrides)))
-
-
-@app.command()
-def pretrain(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Pretrain the tiny base model (tokenizer + Llama decoder) on the task corpus; resumes if stopped."""
-    from r1.models.pretrain import PretrainConfig, pretrain as run
-
-    _run(lambda: run(_load(PretrainConfig, config, overrides)))
 
 
 @app.command("eval")
@@ -161,21 +154,30 @@ def tasks_list() -> None:
         typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{sys.modules[type(family).__module__].__doc__.splitlines()[0]}")
 
 
+def _stage_command(stage):
+    def command(config: ConfigOpt = None, overrides: Overrides = None) -> None:
+        _run(lambda: stage.run_fn()(_load(stage.config_class(), config, overrides)))
+
+    command.__doc__ = stage.help
+    return command
+
+
+for _stage in STAGES.values():  # r1 pretrain, r1 sft, r1 grpo, ...: one command per registered stage
+    if _stage.command:
+        app.command(_stage.name, help=_stage.help)(_stage_command(_stage))
+
+
 @app.command()
-def grpo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """GRPO (R1-Zero): sample G completions per prompt, reward them, update the policy; resumes if stopped."""
-    from r1.grpo.config import GRPOConfig
-    from r1.grpo.trainer import train
+def pipeline(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline recipe (YAML with `stages`).")],
+    overrides: Overrides = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="Re-run from this stage on.")] = None,
+    only: Annotated[Optional[str], typer.Option("--only", help="Run only this stage.")] = None,
+) -> None:
+    """Run the stages of a recipe in order; finished stages are skipped, an interrupted one resumes."""
+    from r1.pipeline import load_pipeline, run_pipeline
 
-    _run(lambda: train(_load(GRPOConfig, config, overrides)))
-
-
-@app.command()
-def sft(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if stopped."""
-    from r1.sft import SFTConfig, train
-
-    _run(lambda: train(_load(SFTConfig, config, overrides)))
+    _run(lambda: run_pipeline(load_pipeline(config, overrides or []), start=start, only=only))
 
 
 @app.command()

@@ -145,6 +145,12 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     return summary
 
 
+def evaluate_stage(cfg: EvalConfig) -> Path:
+    """`run_eval` as a stage (r1.stages): returns the output directory with summary.json."""
+    run_eval(cfg)
+    return Path(cfg.output_dir)
+
+
 def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None:
     """Fixed chunks of problems, a seed per chunk: a resumed run redraws exactly the same samples."""
     per_call = max(1, cfg.batch_size // cfg.k)  # problems per generate call

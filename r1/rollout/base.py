@@ -39,6 +39,23 @@ class Rollout:
 
 
 class RolloutEngine(Protocol):
+    """What a trainer asks of a rollout engine; engines without a use for a step do nothing there, so
+    no caller branches on which engine it holds."""
+
+    asleep: bool
+
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Rollout]]:
         """For each prompt, `params.n` rollouts in sample order."""
+        ...
+
+    def sleep(self) -> bool:
+        """Free the engine's accelerator memory for a training phase; True when it did."""
+        ...
+
+    def wake_up(self) -> bool:
+        """Undo `sleep`; True when it did."""
+        ...
+
+    def load_policy(self, model) -> None:
+        """Sample from `model`'s current weights from now on (after an optimizer step)."""
         ...

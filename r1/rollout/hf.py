@@ -33,6 +33,17 @@ class HFEngine:
                        and torch.distributed.get_world_size() > 1)
         self.eos_ids = eos_ids(model, tokenizer)
 
+    asleep = False  # the in-memory policy is never put to sleep
+
+    def sleep(self) -> bool:
+        return False
+
+    def wake_up(self) -> bool:
+        return False
+
+    def load_policy(self, model) -> None:
+        """Nothing to do: this engine samples from the very model the trainer updates."""
+
     def _stop_ids(self, stop: list[str]) -> tuple[list[int], list[str]]:
         """Stop strings that are single tokens become eos ids (cheap); the rest go to `stop_strings`."""
         ids, strings = [], []

@@ -224,10 +224,16 @@ class VLLMEngine:
 
     def wake_up(self) -> bool:
         """Bring the weights and KV cache back after `sleep`; True when it did (False on a CPU)."""
-        if self.on_cpu:
+        if self.on_cpu or not self.asleep:
             return False
-        if not self.sleep_mode:
-            raise R1Error("engine: wake_up() needs VLLMEngine(..., sleep_mode=True)")
         self.llm.wake_up()
         self.asleep = False
         return True
+
+    def load_policy(self, model: torch.nn.Module) -> None:
+        """After an update, sample from the new policy: its weights gathered if sharded, LoRA adapters
+        folded in (collective under sharding: every process calls it)."""
+        from r1.models.weights import policy_weights
+
+        self.wake_up()
+        self.sync_weights(policy_weights(model, everywhere=True))

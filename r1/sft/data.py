@@ -14,7 +14,6 @@ are tokenized separately, so the response tokens are the ones a rollout of that 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,21 +156,6 @@ def collate(examples: list[Example], pad_id: int) -> Batch:
         mask.append([1] * len(e) + [0] * pad)
         labels.append([IGNORE] * len(e.prompt_ids) + e.response_ids + [IGNORE] * pad)
     return Batch(torch.tensor(ids), torch.tensor(mask), torch.tensor(labels))
-
-
-def record_order(n_records: int, seed: int, start: int, count: int) -> list[int]:
-    """Indices of records start .. start+count-1 of an endless stream: each pass a fresh seeded shuffle.
-
-    The i-th record drawn depends only on (seed, i), so a resumed run, and every process, agree on it.
-    """
-    out, orders = [], {}
-    for i in range(start, start + count):
-        epoch, offset = divmod(i, n_records)
-        if epoch not in orders:
-            orders[epoch] = list(range(n_records))
-            random.Random(f"{seed}/sft/epoch/{epoch}").shuffle(orders[epoch])
-        out.append(orders[epoch][offset])
-    return out
 
 
 def split(items: list, parts: int, index: int) -> list:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
 from r1.models.load import load_model
 from tests.launch import launch
 
@@ -45,7 +45,7 @@ for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
         if i % world == rank:
             groups.append((i // world, rollouts, rewards))
     seen = {}
-    def record(step=run.optimizer.step, model=run.accelerator.unwrap_model(run.policy)):
+    def record(step=run.optimizer.step, model=run.accelerator.unwrap_model(run.model)):
         seen["grads"] = [p.grad.detach().clone() for p in model.parameters()]
         return step()
     run.optimizer.step = record
@@ -53,7 +53,7 @@ for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
     assert metrics["skipped"] is False, metrics
     if run.accelerator.is_main_process:
         torch.save({"grads": seen["grads"], "kl": metrics["kl"],
-                    "weights": [p.detach() for p in run.accelerator.unwrap_model(run.policy).parameters()]},
+                    "weights": [p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()]},
                    f"{out}/{aggregation}.pt")
 """
 
@@ -83,7 +83,7 @@ for i in range(5):  # rank 0 keeps groups 0-3 (8 rows: 6 micro-batches), rank 1 
 metrics = learn(cfg, run, groups, {})
 assert metrics["skipped"] is False, metrics
 if run.accelerator.is_main_process:
-    torch.save([p.detach() for p in run.accelerator.unwrap_model(run.policy).parameters()], f"{out}/w.pt")
+    torch.save([p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()], f"{out}/w.pt")
 """
 
 

@@ -8,12 +8,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+import r1.grpo.sampling as sampling
 import r1.grpo.trainer as trainer
 from r1.errors import R1Error
 from r1.grpo.config import GRPOConfig
 from r1.grpo.loss import grpo_loss
-from r1.grpo.rollouts import PromptStream, build_batch, completion_logprobs, micro_batches
-from r1.grpo.telemetry import STEP_KEYS, read_log
+from r1.grpo.batch import build_batch, micro_batches
+from r1.grpo.forward import completion_logprobs
+from r1.grpo.stream import PromptStream
+from r1.grpo.trainer import STEP_KEYS
+from r1.train.telemetry import read_log
 from r1.rollout import Rollout
 
 SMALL = dict(prompts_per_step=3, group_size=4, max_new_tokens=40, train_problems=50, save_every=0,
@@ -86,7 +90,7 @@ def test_lora_trains_adapters_against_the_adapter_free_base(tiny_model_dir, tmp_
                                lora={"enabled": True, "r": 4}))
     assert run.start == 2
     saved = load_file(tmp_path / "checkpoint" / "adapter_model.safetensors")
-    live = {k: v for k, v in run.policy.state_dict().items() if "lora_" in k}
+    live = {k: v for k, v in run.model.state_dict().items() if "lora_" in k}
     assert len(saved) == len(live) > 0
     assert all(torch.equal(v, live[k.replace(".weight", ".default.weight")]) for k, v in saved.items())
 
@@ -118,12 +122,12 @@ def test_bad_input_is_refused_with_one_clear_line(tiny_model_dir, tmp_path):
     refused(r"group_size \(G\) must be >= 2", group_size=1)
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    refused("gave no training problems", data=str(empty))
+    refused("holds no records", data=str(empty))
     refused("longer than max_prompt_tokens=5", max_prompt_tokens=5)
     refused("exceeds the model's context", max_new_tokens=10_000)
     refused("unknown task family", families=["nope"])
     trainer.train(config(tiny_model_dir, tmp_path / "done", max_steps=1))
-    with pytest.raises(R1Error, match="already holds a GRPO run"):
+    with pytest.raises(R1Error, match="already holds a grpo run"):
         trainer.train(config(tiny_model_dir, tmp_path / "done", max_steps=2, resume=False))
 
 
@@ -145,7 +149,7 @@ def test_dynamic_sampling_drops_equal_groups_and_draws_more(tiny_model_dir, tmp_
         rewards = torch.tensor([[0.0] * 4 if g % 2 == 0 else [1.0, 0.0, 0.0, 0.0] for g in range(groups)])
         return rewards.flatten(), {"accuracy": rewards.flatten().tolist()}
 
-    monkeypatch.setattr(trainer, "score", every_other_group_equal)
+    monkeypatch.setattr(sampling, "score", every_other_group_equal)
     trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, filter_equal_groups=True,
                          max_sample_rounds=4))
     row = read_log(tmp_path / "log.jsonl")[0]
@@ -155,7 +159,7 @@ def test_dynamic_sampling_drops_equal_groups_and_draws_more(tiny_model_dir, tmp_
 
 
 def test_all_groups_equal_means_no_update(tiny_model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer, "score", lambda c, records, rollouts: (torch.zeros(len(rollouts)), {}))
+    monkeypatch.setattr(sampling, "score", lambda c, records, rollouts: (torch.zeros(len(rollouts)), {}))
     final = trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, filter_equal_groups=True,
                                  max_sample_rounds=2))
     row = read_log(tmp_path / "log.jsonl")[0]
@@ -242,13 +246,18 @@ def test_prompt_stream_is_a_function_of_seed_and_cursor():
     assert again.take(3) == first[4:7]
 
 
-def test_lr_schedule_warms_up_then_decays():
-    cfg = GRPOConfig(output_dir="x", model="x", warmup_steps=2, lr_schedule="cosine", max_steps=12,
-                     min_lr_ratio=0.1)
-    factors = [trainer.lr_factor(cfg, i) for i in range(13)]
+def test_lr_schedule_reaches_its_floor_at_the_last_optimizer_step(tiny_model_dir, tmp_path):
+    """One schedule for every stage (r1.train.schedule); before, GRPO's cosine stopped short of its floor."""
+    cfg = config(tiny_model_dir, tmp_path / "s", warmup_steps=2, lr_schedule="cosine", max_steps=6, mu=2,
+                 min_lr_ratio=0.1)
+    run = trainer.setup(cfg)
+    factors = []
+    for _ in range(cfg.max_steps * cfg.mu):
+        factors.append(run.scheduler.get_last_lr()[0] / cfg.lr)
+        run.optimizer.step()
+        run.scheduler.step()
     assert factors[:3] == [0.5, 1.0, 1.0] and factors[-1] == pytest.approx(0.1)
     assert all(a >= b for a, b in zip(factors[1:], factors[2:]))
-    assert trainer.lr_factor(GRPOConfig(output_dir="x", model="x"), 50) == 1.0
 
 
 def test_recipe_loads(tmp_path):

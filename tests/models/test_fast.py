@@ -8,7 +8,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
-from r1.grpo.rollouts import build_batch, completion_logprobs
+from r1.grpo.batch import build_batch
+from r1.grpo.forward import completion_logprobs
 from r1.models.fast import FastLM, unsupported
 from r1.rollout import Rollout
 from r1.rollout.lean import _draw, lean_sample
@@ -124,7 +125,7 @@ def test_other_models_and_wrappers_take_the_hf_path(tiny_model):
 
 
 def test_length_chunks_split_only_when_padding_would_dominate():
-    from r1.grpo.rollouts import length_chunks
+    from r1.grpo.forward import length_chunks
 
     assert length_chunks([64] * 64) == [(0, 64)]  # equal lengths: one chunk
     skewed = length_chunks(sorted([3] * 15 + [60]))
