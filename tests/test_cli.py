@@ -136,7 +136,8 @@ def test_tasks_cold_start_and_non_reasoning_files_are_sft_data_as_they_are(cli, 
     from r1.sft.data import load_examples
 
     cold, general = tmp_path / "sub" / "cold.jsonl", tmp_path / "general.jsonl"
-    result = cli("tasks", "cold-start", "--n", 12, "--out", cold, "--seed", 2, "--families", "linear,countdown")
+    result = cli("tasks", "cold-start", "--n", 12, "--out", cold, "--seed", 2,
+                 "--families", "linear,countdown")
     assert result.exit_code == 0, result.output
     assert cli("tasks", "non-reasoning", "--n", 10, "--out", general, "--split", "test").exit_code == 0
     records = [json.loads(line) for line in cold.read_text(encoding="utf-8").splitlines()]
