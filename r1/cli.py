@@ -127,13 +127,19 @@ def score(
     _run(go)
 
 
-def _write_jsonl(out: Path, records: list[dict]) -> None:
+def _write_records(make, out: Path, what: str) -> None:
+    """Run a stage that writes `make()`'s records to `out` as JSONL, then says how many."""
     import json
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def go():
+        records = make()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {len(records)} {what} to {out}")
+
+    _run(go)
 
 
 def _names(text: Optional[str]) -> Optional[list[str]]:
@@ -153,12 +159,8 @@ def tasks_export(
     """Write n problems of a family and split as JSONL records (id, task, problem, answer, solution)."""
     from r1.tasks import generate
 
-    def go():
-        records = generate(family, split, n, seed=seed, difficulty=difficulty)
-        _write_jsonl(out, records)
-        typer.echo(f"wrote {len(records)} {split} problems to {out}")
-
-    _run(go)
+    _write_records(lambda: generate(family, split, n, seed=seed, difficulty=difficulty), out,
+                   f"{split} problems")
 
 
 @tasks_app.command("cold-start")
@@ -172,12 +174,8 @@ def tasks_cold_start(
     """Write n cold-start SFT records: train problems solved step by step in English, then a summary."""
     from r1.tasks.cold_start import cold_start_records
 
-    def go():
-        records = cold_start_records(n, seed=seed, families=_names(families), difficulty=difficulty)
-        _write_jsonl(out, records)
-        typer.echo(f"wrote {len(records)} cold-start records to {out}")
-
-    _run(go)
+    _write_records(lambda: cold_start_records(n, seed=seed, families=_names(families), difficulty=difficulty),
+                   out, "cold-start records")
 
 
 @tasks_app.command("non-reasoning")
@@ -191,12 +189,8 @@ def tasks_non_reasoning(
     """Write n non-reasoning SFT records (identity, numbers in words, translation, ...): empty reasoning."""
     from r1.tasks.general import non_reasoning_records
 
-    def go():
-        records = non_reasoning_records(n, split=split, seed=seed, kinds=_names(kinds))
-        _write_jsonl(out, records)
-        typer.echo(f"wrote {len(records)} non-reasoning {split} records to {out}")
-
-    _run(go)
+    _write_records(lambda: non_reasoning_records(n, split=split, seed=seed, kinds=_names(kinds)),
+                   out, f"non-reasoning {split} records")
 
 
 @tasks_app.command("list")

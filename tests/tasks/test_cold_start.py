@@ -1,5 +1,6 @@
 """Cold-start records: right, in R1's readable format, English only, every reference step written out,
-train problems only, deterministic, and made of characters the tiny tokenizer knows."""
+train problems only, deterministic; they and the non-reasoning records use only characters the tiny
+tokenizer knows."""
 
 import re
 
@@ -13,6 +14,7 @@ from r1.rewards.language import language_consistency
 from r1.rewards.tiny import tiny_accuracy
 from r1.tasks import FAMILIES, generate, per_family, sample_problems, split_of
 from r1.tasks.cold_start import cold_start_records
+from r1.tasks.general import non_reasoning_records
 
 N = 300  # per family
 HAN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")  # CJK characters and punctuation
@@ -107,9 +109,13 @@ def test_bad_arguments_give_one_line_errors():
 
 
 def test_every_character_is_in_the_tiny_vocabulary_and_records_fit_the_context(records, tiny_tokenizer):
-    texts = [render_chat(r["prompt"], r["response"]) for batch in records.values() for r in batch]
+    """Cold-start and non-reasoning text, tokenized by a tokenizer built fresh as `r1 pretrain` builds it."""
+    general = non_reasoning_records(400, "train") + non_reasoning_records(400, "test")
+    cold = [r for batch in records.values() for r in batch]
+    texts = [render_chat(r["prompt"], r["response"]) for r in cold + general]
     ids = tiny_tokenizer(texts, add_special_tokens=False)["input_ids"]
     unknown = [t for t, i in zip(texts, ids) if tiny_tokenizer.unk_token_id in i]
     assert not unknown, unknown[:1]
-    longest = max(len(i) for i in ids)
+    assert any("除以" in t for t in texts) and any("不等于" in t for t in texts)
+    longest = max(len(i) for i in ids[:len(cold)])
     assert 350 < longest <= 512, longest  # long chains of thought, within the base model's 512 positions
