@@ -344,7 +344,7 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     advantages = torch.randn(B)
     batch = build_batch([prompt_ids[i] for i in range(args.prompts) for _ in range(G)], flat, advantages,
-                        tokenizer.pad_token_id, tokenizer.eos_token_id)
+                        tokenizer.pad_token_id)
 
     def ref_forward():
         with torch.inference_mode():

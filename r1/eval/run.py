@@ -28,9 +28,11 @@ class EvalConfig(StageConfig):
     model: str
     """Local Hugging Face model directory to evaluate."""
     benchmark: str | None = None
-    """gsm8k, math500 (half of MATH-500), aime24, mbpp, or tiny:<family>; or give `data`."""
+    """gsm8k, math500, aime24, mbpp, or tiny:<family>; or give `data`."""
     data: str | None = None
     """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
+    data_split: str = "test"
+    """The split of `data` to evaluate, when it has splits (a DatasetDict directory, hf:NAME)."""
     task: str | None = None
     """How `data` is scored: math, gsm8k, code or tiny."""
     n: int | None = None
@@ -87,7 +89,7 @@ def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
         raise R1Error("nothing to evaluate: give benchmark=NAME or data=FILE task=T")
     if cfg.task not in TASKS:
         raise R1Error(f"task: with data, task must be one of {', '.join(TASKS)} (got {cfg.task!r})")
-    return load_data(cfg.data, cfg.n), cfg.task
+    return load_data(cfg.data, split=cfg.data_split, n=cfg.n), cfg.task
 
 
 def done_samples(path: Path) -> dict[tuple[str, int], dict]:

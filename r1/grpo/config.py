@@ -24,6 +24,8 @@ class GRPOConfig(StageConfig):
     """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
     data: str | None = None
     """A JSONL file (or datasets dir) of records with `problem` and the fields the rewards need."""
+    data_split: str = "train"
+    """The split of `data` to train on, when it has splits (a DatasetDict directory, hf:NAME)."""
     prompts_per_step: int = 16
     """Distinct prompts per step; each is sampled `group_size` times."""
     group_size: int = 8
@@ -45,7 +47,8 @@ class GRPOConfig(StageConfig):
     response_prefix: str = ""
     """Forced start of every response, e.g. "<think>" (then score format with a prefilled reward)."""
     reward: RewardWeights = Field(default_factory=RewardWeights)
-    """Reward components and weights (DeepSeek-R1: 0.7 accuracy + 0.3 format for reasoning)."""
+    """Reward components and weights (default for reasoning: 0.7 accuracy + 0.3 format, the weights of
+    the R1 summary this project follows; the paper states none)."""
     lr: float = 1e-4
     """Peak learning rate (tiny models need a large one)."""
     lr_schedule: Literal["constant", "cosine"] = "constant"

@@ -5,9 +5,10 @@ Layout of a training batch (B = prompts × G rows):
     [pad pad <prompt tokens>][<completion tokens> eos pad pad]
      left-padded to width P   right-padded to width L
 
-so every completion starts at column P. A finished completion (it hit eos or a stop string) gets eos
-appended: the rollout's token ids exclude eos, and without it the model would never learn to stop.
-A truncated one (cut at max_new_tokens) gets none. Position ids count real tokens only, as `generate`
+so every completion starts at column P. The policy trains on exactly what was sampled: a completion
+that ended on an eos id gets that eos after its tokens (the rollout keeps it aside as `eos_id`;
+without it the model would never learn to stop); one ended by a stop string or cut at max_new_tokens
+gets none. Position ids count real tokens only, as `generate`
 does for left-padded prompts; a plain forward would otherwise shift every position by the padding.
 """
 
@@ -34,7 +35,7 @@ def load_records(cfg) -> list[dict[str, Any]]:
     if cfg.data:
         from r1.eval.data import load_data
 
-        records = load_data(cfg.data)
+        records = load_data(cfg.data, split=cfg.data_split)
         source = cfg.data
     else:
         from r1.tasks import generate
@@ -139,9 +140,9 @@ class Batch:
 
 
 def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], advantages: torch.Tensor,
-                pad_id: int, eos_id: int) -> Batch:
-    """Left-pad prompts, right-pad completions (eos appended to finished ones); see the module doc."""
-    completions = [ro.token_ids + [eos_id] if ro.finished else list(ro.token_ids) for ro in rollouts]
+                pad_id: int) -> Batch:
+    """Left-pad prompts, right-pad completions (each with the eos it sampled); see the module doc."""
+    completions = [_sampled(ro)[0] for ro in rollouts]
     width_p = max(len(p) for p in prompt_ids)
     width_l = max(1, max(len(c) for c in completions))
     rows, masks, comp_masks = [], [], []
@@ -153,10 +154,19 @@ def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], ad
     attention_mask = torch.tensor(masks)  # [B, P + L]
     position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # [B, P + L]
     sampler = None
-    if all(ro.logprobs is not None for ro in rollouts):  # the appended eos was not sampled: NaN
-        sampler = torch.tensor([ro.logprobs + [math.nan] * (width_l - len(ro.logprobs)) for ro in rollouts])
+    if all(ro.logprobs is not None for ro in rollouts):  # NaN: unknown (padding)
+        logps = [_sampled(ro)[1] for ro in rollouts]
+        sampler = torch.tensor([lp + [math.nan] * (width_l - len(lp)) for lp in logps])
     return Batch(torch.tensor(rows), attention_mask, position_ids, torch.tensor(comp_masks),
                  torch.tensor([not ro.finished for ro in rollouts]), advantages.float(), width_p, sampler)
+
+
+def _sampled(ro: Rollout) -> tuple[list[int], list[float]]:
+    """Every token the engine sampled, eos included, and its sampler log-probs (NaN where unknown)."""
+    if ro.eos_id is None:
+        return list(ro.token_ids), list(ro.logprobs or [])
+    eos_logprob = math.nan if ro.eos_logprob is None else ro.eos_logprob
+    return [*ro.token_ids, ro.eos_id], [*(ro.logprobs or []), eos_logprob]
 
 
 def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False,
@@ -221,20 +231,23 @@ def _shared_prompt_logits(lean: FastLM, batch: Batch) -> torch.Tensor:
     return lean.shared_prompt_logits(distinct[:, :p], distinct[:, p:], index, batch.input_ids[:, p:])
 
 
-def micro_batches(cfg, batch: Batch) -> tuple[list[Batch], list[float]]:
-    """grad_accum slices of the batch, and each one's count in the loss normaliser.
+def micro_batches(cfg, batch: Batch, n: int) -> tuple[list[Batch], list[float]]:
+    """n slices of the batch, and each one's count in the loss normaliser.
 
     Dividing each slice's loss by count_j / total (total: the sum of counts, over every process)
     and summing gives exactly the loss of the whole batch, because each aggregation divides by a
     count that adds up over rows: sequences with tokens (seq-mean-token-mean), tokens (token-mean)
-    or rows (constant).
+    or rows (constant). Every process must run the same number of micro-batches (each one runs
+    collectives); one with fewer rows than n fills up with copies of its last row counted 0.
     """
     mask = batch.completion_mask  # [B, L]
     if cfg.mask_truncated:
         mask = mask & ~batch.truncated[:, None]  # [B, L]
     counts = {"seq-mean-token-mean": (mask.sum(1) > 0).float(), "token-mean": mask.sum(1).float(),
               "constant": torch.ones(len(batch))}[cfg.aggregation]  # [B]
-    n = min(cfg.grad_accum, len(batch))
-    bounds = [round(len(batch) * j / n) for j in range(n + 1)]
+    real = min(n, len(batch))
+    bounds = [round(len(batch) * j / real) for j in range(real + 1)]
     parts = [batch.rows(a, b) for a, b in zip(bounds, bounds[1:])]
-    return parts, [float(counts[a:b].sum()) for a, b in zip(bounds, bounds[1:])]
+    weights = [float(counts[a:b].sum()) for a, b in zip(bounds, bounds[1:])]
+    filler = batch.rows(len(batch) - 1, len(batch))
+    return parts + [filler] * (n - real), weights + [0.0] * (n - real)

@@ -18,7 +18,8 @@ How this differs from textbook GRPO (DeepSeekMath eq. 3):
 - Old log-probs cost no extra forward: before the first update the policy *is* the sampling policy,
   so the first inner iteration records old_logp = logp.detach() (with mu = 1: ratio 1, nothing is
   clipped, the plain policy gradient) and later iterations reuse it.
-- Finished completions are trained with eos appended (rollouts drop it), so the model learns to stop.
+- A completion is trained on exactly the tokens sampled, its eos included (rollouts keep it aside), so the
+  model learns to stop; a stop string ends a completion without an eos (none was sampled).
 - Options from later papers: DAPO's dynamic sampling (filter_equal_groups), clip-higher (eps_high),
   token-mean aggregation, overlong masking (mask_truncated); Dr. GRPO's scale_by_std=false and
   constant aggregation. Micro-batches are weighted so grad_accum changes memory, never the gradient.
@@ -199,9 +200,10 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
     rewards = torch.cat([r for _, _, r in groups])  # [K * G]
     advantages = group_advantages(rewards, cfg.group_size, scale_by_std=cfg.scale_by_std)  # [K * G]
-    batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id,
-                        run.tokenizer.eos_token_id)
-    parts, counts = micro_batches(cfg, batch)
+    batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id)
+    # every rank runs as many micro-batches as the rank that runs the most (each one is collective)
+    n_parts = max_over_processes(min(cfg.grad_accum, len(batch)), run.accelerator.device)
+    parts, counts = micro_batches(cfg, batch, n_parts)
     # DDP averages gradients over ranks: scale by world / (the count over all ranks)
     total = max(sum_ranks(run.accelerator, sum(counts)), 1.0)
     weights = [c * run.accelerator.num_processes / total for c in counts]

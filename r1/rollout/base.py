@@ -24,13 +24,18 @@ class Rollout:
     prompt_index: int
     sample_index: int
     text: str
-    """The completion, stop string included, eos and padding excluded."""
+    """The completion, stop string included, eos excluded."""
     token_ids: list[int]
-    """The completion's token ids (what the policy is trained on)."""
+    """The sampled token ids, stop string included, eos excluded."""
     finished: bool
     """False when generation hit max_new_tokens before eos or a stop string."""
     logprobs: list[float] | None = None
     """The sampler's log-prob of each token in `token_ids` (engines that report them), for TIS."""
+    eos_id: int | None = None
+    """The end-of-sequence token the model sampled to finish (one of the model's eos ids), which the
+    policy is trained on after `token_ids`; None when a stop string or max_new_tokens ended it."""
+    eos_logprob: float | None = None
+    """The sampler's log-prob of `eos_id` (engines that report them)."""
 
 
 class RolloutEngine(Protocol):

@@ -17,6 +17,8 @@ class SFTConfig(StageConfig):
     """Local Hugging Face directory of the model to fine-tune."""
     data: str | None = None
     """A JSONL file or datasets dir of records {prompt, response} or {messages: [...]}, optional system."""
+    data_split: str = "train"
+    """The split of `data` to train on, when it is a datasets directory holding several."""
     families: list[str] = Field(default_factory=list)
     """Without `data`: tiny-world families whose 'train' problems become step-by-step solutions
     in the R1 format, <think>steps</think><answer>answer</answer>."""

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from r1.errors import R1Error
-from r1.eval.data import read_jsonl_lines
+from r1.eval.data import load_saved, read_jsonl_lines
 from r1.prompts import build_prompt
 
 IGNORE = -100
@@ -49,15 +49,7 @@ def read_records(cfg) -> list[tuple[str, dict[str, Any]]]:
                 for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
     path = Path(cfg.data)
     if path.is_dir():
-        import datasets
-
-        try:
-            loaded = datasets.load_from_disk(str(path))
-        except FileNotFoundError:
-            raise R1Error(f"data: {path} is a directory but not one saved by datasets") from None
-        if isinstance(loaded, datasets.DatasetDict):
-            loaded = loaded["train"] if "train" in loaded else next(iter(loaded.values()))
-        return [(f"{path} record {i + 1}", dict(r)) for i, r in enumerate(loaded)]
+        return [(f"{path} record {i + 1}", r) for i, r in enumerate(load_saved(path, cfg.data_split))]
     return [(f"{path}:{line_no}", record) for line_no, record in read_jsonl_lines(path)]
 
 

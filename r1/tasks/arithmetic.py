@@ -40,6 +40,10 @@ class Arithmetic(TaskFamily):
         value = parse_int(answer)
         return value is not None and value == int(record["answer"])
 
+    def vote_key(self, record: dict, answer: str) -> str | None:
+        value = parse_int(answer)
+        return None if value is None else str(value)
+
     def wrong_answer(self, problem: Problem, rng: random.Random) -> str:
         truth = int(problem.answer)
         sums = re.fullmatch(r"Compute (\d+)\+(\d+)\.", problem.problem)

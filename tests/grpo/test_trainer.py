@@ -183,14 +183,14 @@ def test_prompts_from_a_jsonl_file(tiny_model_dir, tmp_path):
 
 def _fake_rollouts(lengths, finished, vocab=20, offset=10):
     g = torch.Generator().manual_seed(0)
-    return [Rollout(0, i, "", (torch.randint(0, vocab, (n,), generator=g) + offset).tolist(), f)
-            for i, (n, f) in enumerate(zip(lengths, finished))]
+    return [Rollout(0, i, "", (torch.randint(0, vocab, (n,), generator=g) + offset).tolist(), f,
+                    eos_id=1 if f else None) for i, (n, f) in enumerate(zip(lengths, finished))]
 
 
 def test_batch_layout_appends_eos_to_finished_and_positions_skip_padding(tiny_model):
     prompts = [[4, 28, 39, 1, 5], [4, 28, 39, 40, 37, 41, 1, 5]]  # different lengths: left padding
     rollouts = _fake_rollouts([3, 6], [True, False])
-    batch = build_batch(prompts, rollouts, torch.tensor([1.0, -1.0]), pad_id=0, eos_id=1)
+    batch = build_batch(prompts, rollouts, torch.tensor([1.0, -1.0]), pad_id=0)
     assert batch.prompt_width == 8 and batch.completion_mask.sum(1).tolist() == [4, 6]
     assert batch.input_ids[0, 8:12].tolist() == rollouts[0].token_ids + [1]  # eos after a finished one
     assert batch.truncated.tolist() == [False, True]
@@ -209,15 +209,15 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mas
     model = tiny_model
     prompts = [[4, 28, 39, 1, 5]] * 3 + [[4, 28, 39, 40, 37, 1, 5]] * 4
     rollouts = _fake_rollouts([3, 9, 1, 5, 7, 2, 4], [True, False, True, True, False, True, True])
-    batch = build_batch(prompts, rollouts, torch.linspace(-1, 1, 7), pad_id=0, eos_id=1)
+    batch = build_batch(prompts, rollouts, torch.linspace(-1, 1, 7), pad_id=0)
 
     def grads(accum):
         cfg = GRPOConfig(output_dir="x", model="x", aggregation=aggregation, mask_truncated=mask_truncated,
                          grad_accum=accum, max_new_tokens=12)
         model.zero_grad()
-        parts, counts = micro_batches(cfg, batch)
+        parts, counts = micro_batches(cfg, batch, accum)
         weights = [c / sum(counts) for c in counts]
-        assert len(parts) == accum and sum(len(p) for p in parts) == len(batch)
+        assert len(parts) == accum and sum(len(p) for p in parts) == max(len(batch), accum)
         for part, weight in zip(parts, weights):
             logp, _ = completion_logprobs(model, part, 1.0)
             loss, _ = grpo_loss(logp, logp.detach(), None, part.advantages, part.completion_mask,
@@ -226,10 +226,10 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mas
             (loss * weight).backward()
         return [p.grad.clone() for p in model.parameters()]
 
-    whole, split = grads(1), grads(3)
+    whole, split, padded = grads(1), grads(3), grads(10)  # 10 > 7 rows: 3 fillers that count 0
     model.zero_grad()
-    for a, b in zip(whole, split):
-        assert torch.allclose(a, b, atol=1e-6, rtol=1e-4)
+    for a, b, c in zip(whole, split, padded):
+        assert torch.allclose(a, b, atol=1e-6, rtol=1e-4) and torch.allclose(a, c, atol=1e-6, rtol=1e-4)
 
 
 def test_prompt_stream_is_a_function_of_seed_and_cursor():
@@ -274,15 +274,29 @@ def test_cli_grpo_refuses_in_one_line(tiny_model_dir, tmp_path):
         "error: group_size (G) must be >= 2 so completions can be compared, got 1"]
 
 
-def test_batch_carries_sampler_logprobs_with_nan_for_the_appended_eos():
-    rollouts = [Rollout(0, 0, "", [5, 6], True, [-0.5, -0.25]), Rollout(0, 1, "", [7], False, [-1.0])]
-    batch = build_batch([[3, 4], [3, 4]], rollouts, torch.zeros(2), pad_id=0, eos_id=1)
+def test_batch_carries_sampler_logprobs_with_nan_where_unknown():
+    rollouts = [Rollout(0, 0, "", [5, 6], True, [-0.5, -0.25], eos_id=1), Rollout(0, 1, "", [7], False, [-1.0])]
+    batch = build_batch([[3, 4], [3, 4]], rollouts, torch.zeros(2), pad_id=0)
     assert batch.sampler_logp.shape == batch.completion_mask.shape == (2, 3)
     assert batch.sampler_logp[0, :2].tolist() == [-0.5, -0.25] and math.isnan(batch.sampler_logp[0, 2])
     assert batch.sampler_logp[1, 0] == -1.0 and batch.sampler_logp[1, 1:].isnan().all()
     assert batch.rows(1, 2).sampler_logp.shape == (1, 1)  # columns cut with the rest
-    plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0, eos_id=1)
+    plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0)
     assert plain.sampler_logp is None
+    known = build_batch([[3]], [Rollout(0, 0, "", [5], True, [-0.5], eos_id=2, eos_logprob=-0.1)],
+                        torch.zeros(1), pad_id=0)
+    assert known.input_ids[0].tolist() == [3, 5, 2] and known.sampler_logp[0].tolist() == pytest.approx([-0.5, -0.1])
+
+
+def test_batch_trains_only_on_sampled_tokens():
+    """A completion ended by a stop string gets no eos (none was sampled; before, one was appended and
+    trained on); one ended on an eos id gets the id it sampled, whichever of the model's eos ids."""
+    rollouts = [Rollout(0, 0, "", [5, 6], True), Rollout(0, 1, "", [7], True, eos_id=9),
+                Rollout(0, 2, "", [8], False)]
+    batch = build_batch([[3]] * 3, rollouts, torch.zeros(3), pad_id=0)
+    assert batch.completion_mask.sum(1).tolist() == [2, 2, 1]
+    assert batch.input_ids[:, 1:].tolist() == [[5, 6], [7, 9], [8, 0]]
+    assert batch.truncated.tolist() == [False, False, True]
 
 
 def test_compile_sends_sampling_and_both_forwards_through_the_compiled_path(tiny_model_dir, tmp_path,

@@ -36,11 +36,12 @@ def _batch(vocab, groups=3, group_size=4, seed=0):
     g = torch.Generator().manual_seed(seed)
     prompts = [torch.randint(3, vocab, (int(n),), generator=g).tolist()
                for n in torch.randint(4, 12, (groups,), generator=g)]
-    rollouts = [Rollout(0, 0, "", torch.randint(3, vocab, (int(n),), generator=g).tolist(), bool(f))
+    rollouts = [Rollout(0, 0, "", torch.randint(3, vocab, (int(n),), generator=g).tolist(), bool(f),
+                        eos_id=1 if f else None)
                 for n, f in zip(torch.randint(1, 15, (groups * group_size,), generator=g),
                                 torch.randint(0, 2, (groups * group_size,), generator=g))]
     prompt_ids = [p for p in prompts for _ in range(group_size)]
-    return build_batch(prompt_ids, rollouts, torch.randn(groups * group_size, generator=g), 0, 1)
+    return build_batch(prompt_ids, rollouts, torch.randn(groups * group_size, generator=g), 0)
 
 
 def _hf_logprobs(model, batch, temperature):
@@ -136,8 +137,9 @@ def test_one_long_completion_does_not_change_the_numbers(tiny_model):
     g = torch.Generator().manual_seed(3)
     prompts = [torch.randint(3, 100, (int(n),), generator=g).tolist() for n in (5, 9, 7, 11)]
     lengths = [2, 3, 1, 2] * 3 + [3, 2, 1, 60]
-    rollouts = [Rollout(0, 0, "", torch.randint(3, 100, (n,), generator=g).tolist(), True) for n in lengths]
-    batch = build_batch([p for p in prompts for _ in range(4)], rollouts, torch.randn(16, generator=g), 0, 1)
+    rollouts = [Rollout(0, 0, "", torch.randint(3, 100, (n,), generator=g).tolist(), True, eos_id=1)
+                for n in lengths]
+    batch = build_batch([p for p in prompts for _ in range(4)], rollouts, torch.randn(16, generator=g), 0)
     mask = batch.completion_mask
     ours, entropy = completion_logprobs(tiny_model, batch, 0.9, with_entropy=True)
     theirs = _hf_logprobs(tiny_model, batch, 0.9)
