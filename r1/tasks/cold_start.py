@@ -67,7 +67,7 @@ def arithmetic_lines(problem: Problem, rng: random.Random) -> tuple[list[str], s
     groups, value = worked_operations([int(t) for t in tokens[::2]], tokens[1::2])
     opening = f"We need to compute {expr}."
     if len(groups) > 1:
-        opening += (" Multiplication comes first, then" if "*" in expr else " We go") + " from left to right."
+        opening += (" Multiplication comes first, then we go" if "*" in expr else " We go") + " from left to right."
     lines = [opening, *(line for group in groups for line in worked_lines(group))]
     if len(groups) > 1:
         lines.append(f"Putting it together, {expr}={value}.")
