@@ -120,6 +120,26 @@ def score(
     _run(go)
 
 
+def _write_records(make, out: Path, what: str) -> None:
+    """Run a stage that writes `make()`'s records to `out` as JSONL, then says how many."""
+    import json
+
+    def go():
+        records = make()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {len(records)} {what} to {out}")
+
+    _run(go)
+
+
+def _names(text: Optional[str]) -> Optional[list[str]]:
+    """A comma-separated option as a list (None: the command's default)."""
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
+
+
 @tasks_app.command("export")
 def tasks_export(
     family: Annotated[str, typer.Option(help="Task family name, or 'all'.")],
@@ -130,19 +150,40 @@ def tasks_export(
     difficulty: Annotated[Optional[int], typer.Option(help="Difficulty (default: the family's).")] = None,
 ) -> None:
     """Write n problems of a family and split as JSONL records (id, task, problem, answer, solution)."""
-    import json
-
     from r1.tasks import generate
 
-    def go():
-        records = generate(family, split, n, seed=seed, difficulty=difficulty)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        typer.echo(f"wrote {len(records)} {split} problems to {out}")
+    _write_records(lambda: generate(family, split, n, seed=seed, difficulty=difficulty), out,
+                   f"{split} problems")
 
-    _run(go)
+
+@tasks_app.command("cold-start")
+def tasks_cold_start(
+    n: Annotated[int, typer.Option(help="Number of records, split evenly over the families.")],
+    out: Annotated[Path, typer.Option(help="Output JSONL file (r1 sft reads it as data=FILE).")],
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    families: Annotated[Optional[str], typer.Option(help="Comma-separated families (default: all).")] = None,
+    difficulty: Annotated[Optional[int], typer.Option(help="Difficulty (default: each family's).")] = None,
+) -> None:
+    """Write n cold-start SFT records: train problems solved step by step in English, then a summary."""
+    from r1.tasks.cold_start import cold_start_records
+
+    _write_records(lambda: cold_start_records(n, seed=seed, families=_names(families), difficulty=difficulty),
+                   out, "cold-start records")
+
+
+@tasks_app.command("non-reasoning")
+def tasks_non_reasoning(
+    n: Annotated[int, typer.Option(help="Number of records.")],
+    out: Annotated[Path, typer.Option(help="Output JSONL file (r1 sft reads it as data=FILE).")],
+    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    kinds: Annotated[Optional[str], typer.Option(help="Comma-separated kinds (default: all).")] = None,
+) -> None:
+    """Write n non-reasoning SFT records (identity, numbers in words, translation, ...): empty reasoning."""
+    from r1.tasks.general import non_reasoning_records
+
+    _write_records(lambda: non_reasoning_records(n, split=split, seed=seed, kinds=_names(kinds)),
+                   out, f"non-reasoning {split} records")
 
 
 @tasks_app.command("list")
