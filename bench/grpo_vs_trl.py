@@ -39,7 +39,7 @@ Fairness, setting by setting:
   model with completions of mixed lengths it would.
 - Same objective: beta > 0 (so the reference forward counts), one inner iteration (TRL
   num_iterations = 1, r1 mu = 1: no old-policy forward in either), eps 0.2, per-sequence token mean
-  (TRL loss_type="grpo", r1 seq-mean-token-mean), group-std scaling, lr constant, plain torch AdamW
+  (loss_type="grpo" in both), group-std scaling, lr constant, plain torch AdamW
   (weight decay 0), grad clipping at 1.0.
 - Same reward: both call one `RewardCombiner` with r1's default weights (0.7 tiny accuracy + 0.3
   format), r1 through its trainer, TRL as its reward function.
@@ -162,7 +162,7 @@ def r1_config(args: argparse.Namespace, world: dict, out: Path, **extra):
         max_new_tokens=args.new_tokens, temperature=args.temperature, top_p=1.0, stop=[],
         template="chat", beta=args.beta, mu=1, lr=args.lr, lr_schedule="constant", warmup_steps=0,
         weight_decay=0.0, max_grad_norm=1.0, eps_low=0.2, eps_high=0.2,
-        aggregation="seq-mean-token-mean", scale_by_std=True, grad_accum=1,
+        loss_type="grpo", scale_rewards="group", grad_accum=1,
         rollout_batch_size=args.prompts * args.group, max_steps=args.warmup + args.steps,
         save_every=0, eval_every=0, precision="fp32", seed=args.seed, compile=args.compile,
         **extra)
@@ -359,7 +359,7 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
         logp, _ = completion_logprobs(policy, batch, cfg.temperature, with_entropy=True, compile=cfg.compile)
         loss, _ = grpo_loss(logp, logp.detach(), ref_logp, batch.advantages, batch.completion_mask,
                             eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
-                            aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1)
+                            loss_type=cfg.loss_type, max_len=cfg.max_new_tokens + 1)
         loss.backward()
 
     t_fwd_bwd = timed(fwd_bwd)
@@ -373,7 +373,7 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
         logp = logp.gather(-1, batch.input_ids[:, start + 1:, None]).squeeze(-1)
         loss, _ = grpo_loss(logp, logp.detach(), ref_logp, batch.advantages, batch.completion_mask,
                             eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
-                            aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1)
+                            loss_type=cfg.loss_type, max_len=cfg.max_new_tokens + 1)
         loss.backward()
 
     t_plain_fwd_bwd = timed(plain_fwd_bwd)

@@ -6,10 +6,10 @@ Each field is documented once, by the docstring under it (pydantic turns those i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from r1.errors import R1Error
 
@@ -23,6 +23,33 @@ class StageConfig(BaseModel):
     """Where the stage writes everything it produces (models, logs, samples)."""
     seed: int = 0
     """Seed for every random choice of the stage (data order, sampling, init)."""
+
+    renamed: ClassVar[dict[str, str]] = {}
+    """Old field name -> its new name; the old one is still accepted (a stage's deprecated keys)."""
+    value_aliases: ClassVar[dict[str, dict[Any, Any]]] = {}
+    """Field -> {other accepted value: the value it stands for} (e.g. another library's spelling)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_aliases(cls, data: Any) -> Any:
+        """Old names to new ones and alias values to canonical ones, before any field is checked; an
+        old name and its new one that disagree are refused (which one was meant is unknowable)."""
+        if not isinstance(data, dict) or not (cls.renamed or cls.value_aliases):
+            return data
+
+        def canonical(field: str, value: Any) -> Any:
+            aliases = cls.value_aliases.get(field, {})
+            return aliases.get(value, value) if isinstance(value, (str, int, float, bool)) else value
+
+        data = dict(data)
+        for old, new in cls.renamed.items():
+            if old in data:
+                value = data.pop(old)
+                if new in data and canonical(new, data[new]) != canonical(new, value):
+                    raise ValueError(f"'{old}' = {value!r} (the old name of '{new}') and '{new}' = "
+                                     f"{data[new]!r} disagree; give only '{new}'")
+                data.setdefault(new, value)
+        return {key: canonical(key, value) for key, value in data.items()}
 
 
 C = TypeVar("C", bound=StageConfig)
@@ -113,6 +140,8 @@ def describe_validation_error(err: ValidationError, cls: type[BaseModel], source
         return f"{source}: unknown key '{key}' for {cls.__name__} (known keys: {known})"
     if kind == "missing":
         return f"{source}: missing required key '{key}' for {cls.__name__}"
+    if not first["loc"]:  # a check across fields (a model validator): its message names them
+        return f"{source}: {first['msg'].removeprefix('Value error, ')}"
     value = first.get("input")
     return f"{source}: key '{key}' = {value!r}: {first['msg']}"
 

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import torch
 
+from r1.grpo.loss import normaliser_counts
 from r1.rollout import Rollout
 
 
@@ -94,16 +95,15 @@ def micro_batches(cfg, batch: Batch, n: int) -> tuple[list[Batch], list[float]]:
     """n slices of the batch, and each one's count in the loss normaliser.
 
     Dividing each slice's loss by count_j / total (total: the sum of counts, over every process)
-    and summing gives exactly the loss of the whole batch, because each aggregation divides by a
-    count that adds up over rows: sequences with tokens (seq-mean-token-mean), tokens (token-mean)
-    or rows (constant). Every process must run the same number of micro-batches (each one runs
-    collectives); one with fewer rows than n fills up with copies of its last row counted 0.
+    and summing gives exactly the loss of the whole batch, because each loss_type divides by a
+    count that adds up over rows (`normaliser_counts`). Every process must run the same number of
+    micro-batches (each one runs collectives); one with fewer rows than n fills up with copies of
+    its last row counted 0.
     """
     mask = batch.completion_mask  # [B, L]
     if cfg.mask_truncated:
         mask = mask & ~batch.truncated[:, None]  # [B, L]
-    counts = {"seq-mean-token-mean": (mask.sum(1) > 0).float(), "token-mean": mask.sum(1).float(),
-              "constant": torch.ones(len(batch))}[cfg.aggregation]  # [B]
+    counts = normaliser_counts(mask, cfg.loss_type)  # [B]
     real = min(n, len(batch))
     bounds = [round(len(batch) * j / real) for j in range(real + 1)]
     parts = [batch.rows(a, b) for a, b in zip(bounds, bounds[1:])]

@@ -14,6 +14,12 @@ from r1.rewards.combine import RewardWeights
 
 
 class GRPOConfig(TrainConfig):
+    renamed = {"aggregation": "loss_type", "scale_by_std": "scale_rewards"}
+    value_aliases = {
+        "loss_type": {"seq-mean-token-mean": "grpo", "token-mean": "dapo", "constant": "dr_grpo"},
+        "scale_rewards": {True: "group", False: "none"},  # TRL's bool spellings, and scale_by_std's
+    }
+
     model: str
     """Local Hugging Face directory of the policy to start from (the base model for R1-Zero)."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic"])
@@ -55,10 +61,24 @@ class GRPOConfig(TrainConfig):
     """The ratio is clipped below at 1 - eps_low."""
     eps_high: float = 0.2
     """The ratio is clipped above at 1 + eps_high (DAPO's clip-higher raises it, e.g. 0.28)."""
-    aggregation: Literal["seq-mean-token-mean", "token-mean", "constant"] = "seq-mean-token-mean"
-    """How per-token losses become one number (see r1.grpo.loss)."""
-    scale_by_std: bool = True
-    """Divide advantages by the group std (GRPO); false keeps only mean-centering (Dr. GRPO)."""
+    delta: float | None = None
+    """Two-sided clipping (INTELLECT-2): the unclipped ratio is also capped at delta (> 1; TRL
+    recommends > 1 + eps_high), so tokens with A < 0 and a runaway ratio stop pushing; None: off."""
+    loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo", "cispo"] = "grpo"
+    """TRL's names: grpo (mean of per-sequence token means), dapo and bnpo (token mean over the whole
+    batch), dr_grpo (sum / (rows * (max_new_tokens + 1))), cispo (clipped, detached importance weights
+    times logp, token mean; its cap is 1 + eps_high). See r1.grpo.loss; TRL's default is dapo. Old
+    name: aggregation (seq-mean-token-mean = grpo, token-mean = dapo, constant = dr_grpo)."""
+    importance_sampling_level: Literal["token", "sequence"] = "token"
+    """token: one ratio per token (GRPO); sequence: one per completion, exp of the mean token
+    log-ratio, clipped per sequence (GSPO, with loss_type=grpo as in the paper)."""
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    """Divide the group-centred rewards by the group's std (group), by the std of the whole batch
+    (batch) or not at all (none: Dr. GRPO); TRL's true/false mean group/none. Old name: scale_by_std."""
+    top_entropy_quantile: float = 1.0
+    """Train only on the tokens whose entropy is in this top share of the batch's tokens (0.2 in
+    "Beyond the 80/20 rule"); 1.0: every token, at no cost. The quantile is taken over the whole
+    step's batch under the sampling policy, once per batch (TRL: per micro-batch, every mu iteration)."""
     mu: int = 1
     """Optimizer steps on each batch of rollouts (1: plain policy gradient, no old-policy forward)."""
     filter_equal_groups: bool = False
@@ -112,6 +132,11 @@ class GRPOConfig(TrainConfig):
             (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
             (self.beta < 0, f"beta must be >= 0, got {self.beta}"),
             (self.eps_low < 0 or self.eps_high < 0, "eps_low and eps_high must be >= 0"),
+            (self.delta is not None and self.delta <= 1, f"delta must be > 1, got {self.delta}"),
+            (self.delta is not None and self.loss_type == "cispo",
+             "delta caps PPO's clipped ratio; loss_type=cispo has none (its cap is 1 + eps_high)"),
+            (not 0 <= self.top_entropy_quantile <= 1,
+             f"top_entropy_quantile must be in [0, 1], got {self.top_entropy_quantile}"),
             (self.mu < 1, f"mu must be >= 1, got {self.mu}"),
             (self.grad_accum < 1, f"grad_accum must be >= 1, got {self.grad_accum}"),
             (self.max_steps < 0, f"max_steps must be >= 0, got {self.max_steps}"),

@@ -11,7 +11,10 @@ import torch.nn.functional as F
 
 from r1.grpo.batch import Batch
 from r1.grpo.logprobs import entropy_from_logits, picked_logprobs
+from r1.grpo.loss import entropy_threshold, high_entropy_mask, loss_mask
 from r1.models.fast import FastLM, unsupported
+from r1.runtime import autocast
+from r1.train.distributed import cat_over_processes
 
 
 def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False,
@@ -74,3 +77,25 @@ def _shared_prompt_logits(lean: FastLM, batch: Batch) -> torch.Tensor:
     prompts = torch.cat([batch.input_ids[:, :p], batch.attention_mask[:, :p]], dim=1)  # [b, 2P]
     distinct, index = torch.unique(prompts, dim=0, return_inverse=True)  # [U, 2P], [b]
     return lean.shared_prompt_logits(distinct[:, :p], distinct[:, p:], index, batch.input_ids[:, p:])
+
+
+def entropy_masks(model, parts: list[Batch], counts: list[float], cfg, dtype: torch.dtype
+                  ) -> list[torch.Tensor | None]:
+    """top_entropy_quantile: per micro-batch, its loss tokens [b, L] whose entropy is at or above the
+    (1 - q) quantile of every loss token of the step (all micro-batches, all processes), under the
+    model as it is (before the update: the sampling policy). One forward without gradients, so
+    grad_accum and the number of processes never change which tokens train; TRL takes the quantile
+    per micro-batch (over all processes) at every mu iteration. q = 1: None each, no forward.
+    A part counted 0 in the normaliser (a process's filler, see `micro_batches`) adds no tokens."""
+    if cfg.top_entropy_quantile >= 1:
+        return [None] * len(parts)
+    entropies, masks = [], []
+    with torch.no_grad(), autocast(dtype):
+        for part in parts:
+            entropies.append(completion_logprobs(model, part, cfg.temperature, with_entropy=True,
+                                                 compile=cfg.compile)[1])  # [b, L]
+            masks.append(loss_mask(part.completion_mask, part.truncated, cfg.mask_truncated))  # [b, L]
+    own = [e[m] for e, m, c in zip(entropies, masks, counts) if c > 0]  # fillers add nothing
+    values = cat_over_processes(torch.cat(own) if own else entropies[0].new_zeros(0))  # [N], all processes'
+    threshold = entropy_threshold(values, cfg.top_entropy_quantile)
+    return [high_entropy_mask(e, m, threshold) for e, m in zip(entropies, masks)]

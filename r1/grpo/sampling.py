@@ -72,6 +72,8 @@ def score(combiner: RewardCombiner, records: Sequence[dict[str, Any]], rollouts:
     """Rewards [N] (flat, one per rollout) and per-component scores; record i goes with rollout i."""
     keys = list(dict.fromkeys(k for r in records for k in r))
     fields = {k: [r.get(k) for r in records] for k in keys}
+    # every sampled token, the eos too, as TRL's completion_ids (length rewards count them)
+    fields["completion_ids"] = [ro.token_ids + ([] if ro.eos_id is None else [ro.eos_id]) for ro in rollouts]
     totals, components = combiner.score([ro.text for ro in rollouts], **fields)
     return torch.tensor(totals, dtype=torch.float32), components
 

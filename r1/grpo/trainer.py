@@ -20,9 +20,11 @@ How this differs from textbook GRPO (DeepSeekMath eq. 3):
   clipped, the plain policy gradient) and later iterations reuse it.
 - A completion is trained on exactly the tokens sampled, its eos included (rollouts keep it aside), so the
   model learns to stop; a stop string ends a completion without an eos (none was sampled).
-- Options from later papers: DAPO's dynamic sampling (filter_equal_groups), clip-higher (eps_high),
-  token-mean aggregation, overlong masking (mask_truncated); Dr. GRPO's scale_by_std=false and
-  constant aggregation. Micro-batches are weighted so grad_accum changes memory, never the gradient.
+- Options from later papers, with TRL's names (docs/trl-port.md): DAPO's dynamic sampling
+  (filter_equal_groups), clip-higher (eps_high), loss_type=dapo, overlong masking (mask_truncated);
+  Dr. GRPO's scale_rewards=none and loss_type=dr_grpo; CISPO, GSPO (importance_sampling_level),
+  two-sided clipping (delta), top_entropy_quantile. Micro-batches are weighted so grad_accum changes
+  memory, never the gradient.
 - Several processes (accelerate launch): each rank draws prompts_per_step prompts a step from its own
   disjoint shard of the data (records[rank::world]), so a group's G completions stay on one rank.
   The loss normaliser is the count over all ranks, so DDP's gradient average equals the gradient of
@@ -44,7 +46,7 @@ from r1.errors import R1Error
 from r1.grpo.advantages import group_advantages
 from r1.grpo.batch import Batch, build_batch, micro_batches
 from r1.grpo.config import GRPOConfig
-from r1.grpo.forward import completion_logprobs
+from r1.grpo.forward import completion_logprobs, entropy_masks
 from r1.grpo.loss import grpo_loss
 from r1.grpo.sampling import sample_groups
 from r1.grpo.stream import PromptStream, build_stream, load_records
@@ -56,7 +58,8 @@ from r1.progress import console
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine
 from r1.runtime import autocast, resolve_precision, set_seed
-from r1.train.distributed import across_processes, all_ranks, gather_ints, max_over_processes, sum_ranks
+from r1.train.distributed import (across_processes, all_ranks, cat_over_processes, gather_ints,
+                                  max_over_processes, sum_ranks)
 from r1.train.eval import evaluate_benchmarks
 from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
 
@@ -190,7 +193,11 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     prompt_ids = [run.stream.prompt_ids[i] for i, _, _ in groups for _ in range(cfg.group_size)]
     rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
     rewards = torch.cat([r for _, _, r in groups])  # [K * G]
-    advantages = group_advantages(rewards, cfg.group_size, scale_by_std=cfg.scale_by_std)  # [K * G]
+    spread = None  # scale_rewards=batch: the std of every process's rewards
+    if cfg.scale_rewards == "batch":
+        spread = cat_over_processes(rewards, run.accelerator.device).std().item()
+    advantages = group_advantages(rewards, cfg.group_size, scale_rewards=cfg.scale_rewards,
+                                  batch_std=spread)  # [K * G]
     batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id)
     # every rank runs as many micro-batches as the rank that runs the most (each one is collective)
     n_parts = max_over_processes(min(cfg.grad_accum, len(batch)), run.accelerator.device)
@@ -220,6 +227,7 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
     old_logps: list[torch.Tensor | None] = [None] * len(parts)
     sums: dict[str, float] = {}
     tokens, entropy, losses, norms = 0.0, 0.0, 0.0, []
+    keep = entropy_masks(policy, parts, weights, cfg, run.dtype)  # top_entropy_quantile's (all: None)
     for iteration in range(cfg.mu):
         for j, part in enumerate(parts):
             with autocast(run.dtype), _sync_on_last(accelerator, policy, j == len(parts) - 1):
@@ -229,16 +237,18 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
                 old_logps[j] = logp.detach()  # the policy has not moved yet: it is the sampling policy
             loss, m = grpo_loss(logp, old_logps[j], ref_logps[j], part.advantages, part.completion_mask,
                                 eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
-                                aggregation=cfg.aggregation, max_len=cfg.max_new_tokens + 1,
+                                loss_type=cfg.loss_type, max_len=cfg.max_new_tokens + 1,
+                                importance_sampling_level=cfg.importance_sampling_level, delta=cfg.delta,
                                 truncated=part.truncated, mask_truncated=cfg.mask_truncated,
-                                sampler_logp=part.sampler_logp, tis_cap=cfg.tis_cap)
+                                entropy_mask=keep[j], sampler_logp=part.sampler_logp, tis_cap=cfg.tis_cap)
             if not all_ranks(accelerator, bool(torch.isfinite(loss))):
                 optimizer.zero_grad(set_to_none=True)
                 return {"skipped": True, "nonfinite": True, "loss": loss.item()}
             with _sync_on_last(accelerator, policy, j == len(parts) - 1):
                 accelerator.backward(loss * weights[j])
             losses += loss.item() * weights[j] / cfg.mu
-            for key in ("kl", "clip_frac", "clip_frac_low", "clip_frac_high", "ratio_mean", "tis_weight_mean"):
+            for key in ("kl", "clip_frac", "clip_frac_low", "clip_frac_high", "clip_frac_delta", "ratio_mean",
+                        "tis_weight_mean"):
                 sums[key] = sums.get(key, 0.0) + m[key] * m["tokens"]
             tokens += m["tokens"]
             if ent is not None:

@@ -8,6 +8,7 @@ from r1.rewards.combine import RewardCombiner, RewardWeights, combine, task_accu
 from r1.rewards.extract import extract_answer, last_boxed, normalize_number, parse_number, think_text
 from r1.rewards.format import format_r1_zero, format_readable, is_r1_zero_format, is_readable_format
 from r1.rewards.language import count_words, language_consistency, language_share
+from r1.rewards.length import soft_overlong_punishment
 from r1.rewards.math import gsm8k_accuracy, math_accuracy, math_equal
 from r1.rewards.registry import (REWARDS, completion_texts, get_reward, list_rewards, load_reward,
                                  records_from_kwargs, register, register_reward, safe_call)
@@ -18,4 +19,4 @@ __all__ = ["REWARDS", "RewardCombiner", "RewardWeights", "combine", "completion_
            "is_r1_zero_format", "is_readable_format", "language_consistency", "language_share",
            "last_boxed", "list_rewards", "load_reward", "math_accuracy", "math_equal", "normalize_number",
            "parse_number", "records_from_kwargs", "register", "register_reward", "safe_call",
-           "task_accuracy", "think_text", "tiny_accuracy"]
+           "soft_overlong_punishment", "task_accuracy", "think_text", "tiny_accuracy"]

@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 RewardFn = Callable[..., list[float]]
 REWARDS: dict[str, RewardFn] = {}
-_BUILTINS = ("r1.rewards.math", "r1.rewards.format", "r1.rewards.language", "r1.rewards.tiny",
-             "r1.rewards.combine")
+_BUILTINS = ("r1.rewards.math", "r1.rewards.format", "r1.rewards.language", "r1.rewards.length",
+             "r1.rewards.tiny", "r1.rewards.combine")
 
 
 def register_reward(name: str, fn: RewardFn, **settings: Any) -> RewardFn:

@@ -9,7 +9,8 @@ import torch
 
 from r1.runtime import max_over_processes
 
-__all__ = ["across_processes", "all_ranks", "gather_ints", "max_over_processes", "sum_ranks"]
+__all__ = ["across_processes", "all_ranks", "cat_over_processes", "gather_ints", "max_over_processes",
+           "sum_ranks"]
 
 
 def all_ranks(accelerator, flag: bool) -> bool:
@@ -31,6 +32,20 @@ def gather_ints(accelerator, value: int) -> list[int]:
     if accelerator.num_processes == 1:
         return [value]
     return [int(v) for v in accelerator.gather(torch.tensor([value], device=accelerator.device))]
+
+
+def cat_over_processes(x: torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+    """The 1-D tensors `x` of all processes, concatenated in rank order; lengths may differ.
+    `device` must suit the backend (CUDA for NCCL); the result comes back on x's device."""
+    if not torch.distributed.is_initialized() or torch.distributed.get_world_size() == 1:
+        return x
+    world, t = torch.distributed.get_world_size(), x.to(device or x.device)
+    sizes = [torch.zeros(1, dtype=torch.long, device=t.device) for _ in range(world)]
+    torch.distributed.all_gather(sizes, torch.tensor([t.numel()], device=t.device))
+    padded = torch.cat([t, t.new_zeros(int(max(sizes)) - t.numel())])  # all_gather wants equal sizes
+    parts = [torch.empty_like(padded) for _ in range(world)]
+    torch.distributed.all_gather(parts, padded)
+    return torch.cat([part[: int(n)] for part, n in zip(parts, sizes)]).to(x.device)
 
 
 def across_processes(accelerator, metrics: dict[str, Any]) -> dict[str, Any]:

@@ -31,25 +31,25 @@ def test_groups_are_contiguous_and_independent():
 
 def test_dr_grpo_skips_std():
     # [1, 0, 0, 0] - 0.25 = [0.75, -0.25, -0.25, -0.25]; [2, 4] - 3 = [-1, 1]
-    adv = group_advantages(torch.tensor([1.0, 0.0, 0.0, 0.0]), 4, scale_by_std=False)
+    adv = group_advantages(torch.tensor([1.0, 0.0, 0.0, 0.0]), 4, scale_rewards="none")
     torch.testing.assert_close(adv, torch.tensor([0.75, -0.25, -0.25, -0.25]))
-    adv = group_advantages(torch.tensor([2.0, 4.0]), 2, scale_by_std=False)
+    adv = group_advantages(torch.tensor([2.0, 4.0]), 2, scale_rewards="none")
     torch.testing.assert_close(adv, torch.tensor([-1.0, 1.0]))
 
 
 @pytest.mark.parametrize("eps", [0.0, 1e-4])
-@pytest.mark.parametrize("scale_by_std", [True, False])
-def test_identical_rewards_give_exact_zeros(eps, scale_by_std):
+@pytest.mark.parametrize("scale_rewards", ["group", "batch", "none"])
+def test_identical_rewards_give_exact_zeros(eps, scale_rewards):
     # 0.1 * 3 / 3 != 0.1 in float32, so without the explicit zeroing this would be noise / eps.
     r = torch.tensor([0.1, 0.1, 0.1, 1.0, 0.0, 1.0, 0.7, 0.7, 0.7])
-    adv = group_advantages(r, 3, eps=eps, scale_by_std=scale_by_std)
+    adv = group_advantages(r, 3, eps=eps, scale_rewards=scale_rewards)
     assert not torch.isnan(adv).any()
     assert torch.equal(adv[:3], torch.zeros(3)) and torch.equal(adv[6:], torch.zeros(3))
     assert adv[3:6].abs().sum() > 0
 
 
 def test_integer_and_bool_rewards_become_float():
-    adv = group_advantages(torch.tensor([True, False]), 2, scale_by_std=False)
+    adv = group_advantages(torch.tensor([True, False]), 2, scale_rewards="none")
     torch.testing.assert_close(adv, torch.tensor([0.5, -0.5]))
 
 

@@ -1,8 +1,9 @@
 """GRPO under `accelerate launch` with 2 CPU processes (gloo).
 
 1. One update on a fixed batch of 4 groups: 2 processes holding 2 groups each produce the same
-   gradient and weights as 1 process holding all 4 (for every loss aggregation: the normaliser is
-   counted over all ranks, and DDP averages).
+   gradient and weights as 1 process holding all 4 (for every loss_type, the normaliser is
+   counted over all ranks, and DDP averages; scale_rewards=batch's std and top_entropy_quantile's
+   threshold are taken over both ranks' rewards and tokens).
 2. `r1 grpo` end to end on 2 processes: each rank samples from its own shard, the log and the
    checkpoint are written once (with both ranks' data cursors), and a resumed run continues.
 
@@ -28,10 +29,11 @@ from r1.grpo.trainer import learn, setup
 from r1.rollout import Rollout
 
 model, out = sys.argv[1:3]
-for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
-    cfg = GRPOConfig(model=model, output_dir=f"{out}/{aggregation}", families=["arithmetic"], train_problems=8,
-                     group_size=4, beta=0.04, grad_accum=2, aggregation=aggregation, mask_truncated=True,
-                     max_new_tokens=12, lr=1e-3, max_grad_norm=1e9, save_every=0)
+CASES = CASES_LITERAL
+for name, options in CASES.items():
+    cfg = GRPOConfig(model=model, output_dir=f"{out}/{name}", families=["arithmetic"], train_problems=8,
+                     group_size=4, beta=0.04, grad_accum=2, mask_truncated=True,
+                     max_new_tokens=12, lr=1e-3, max_grad_norm=1e9, save_every=0, **options)
     run = setup(cfg)
     rank, world = run.accelerator.process_index, run.accelerator.num_processes
     g = torch.Generator().manual_seed(0)
@@ -54,7 +56,7 @@ for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
     if run.accelerator.is_main_process:
         torch.save({"grads": seen["grads"], "kl": metrics["kl"],
                     "weights": [p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()]},
-                   f"{out}/{aggregation}.pt")
+                   f"{out}/{name}.pt")
 """
 
 UNEVEN = """
@@ -102,24 +104,30 @@ def test_ranks_short_of_rows_run_the_same_collectives(tiny_model_dir, tmp_path):
         torch.testing.assert_close(b, a, rtol=0, atol=1e-5)
 
 
+# every loss_type's normaliser; scale_rewards=batch and top_entropy_quantile gather across ranks
+CASES = {"grpo": {}, "dapo": {}, "dr_grpo": {},
+         "variants": {"loss_type": "cispo", "importance_sampling_level": "sequence", "scale_rewards": "batch",
+                      "top_entropy_quantile": 0.5}}
+
+
 def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir, tmp_path):
     script = tmp_path / "one_update.py"
-    script.write_text(ONE_UPDATE)
+    script.write_text(ONE_UPDATE.replace("CASES_LITERAL", repr(CASES)))
     for world in (1, 2):
         (tmp_path / f"world{world}").mkdir()
         launch([script, tiny_model_dir, tmp_path / f"world{world}"], world)
-    for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
-        one, two = (torch.load(tmp_path / f"world{w}" / f"{aggregation}.pt") for w in (1, 2))
+    for name in CASES:
+        one, two = (torch.load(tmp_path / f"world{w}" / f"{name}.pt") for w in (1, 2))
         assert any(g.abs().max() > 0 for g in one["grads"])
         for a, b in zip(one["grads"], two["grads"]):
-            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-7, msg=aggregation)
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-7, msg=name)
         # Adam's first step moves each weight by ~lr * g / (|g| + eps): where |g| is near eps (1e-8)
         # the float noise of another summation order (1 process takes the lean forward, DDP the HF
         # one) decides the step, so weights are compared where the gradient is clear of that noise
         checked = 0
         for a, b, g in zip(one["weights"], two["weights"], one["grads"]):
             clear = g.abs() > 1e-6
-            torch.testing.assert_close(b[clear], a[clear], rtol=0, atol=1e-5, msg=aggregation)
+            torch.testing.assert_close(b[clear], a[clear], rtol=0, atol=1e-5, msg=name)
             checked += int(clear.sum())
         assert checked > 0.5 * sum(g.numel() for g in one["grads"])  # most weights are compared
         assert one["kl"] == pytest.approx(0.0, abs=1e-6) and two["kl"] == pytest.approx(0.0, abs=1e-6)

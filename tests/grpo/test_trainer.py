@@ -207,16 +207,16 @@ def test_batch_layout_appends_eos_to_finished_and_positions_skip_padding(tiny_mo
             assert torch.allclose(logp[row, :len(expect)], expect, atol=1e-5)
 
 
-@pytest.mark.parametrize("aggregation", ["seq-mean-token-mean", "token-mean", "constant"])
+@pytest.mark.parametrize("loss_type", ["grpo", "dapo", "dr_grpo"])
 @pytest.mark.parametrize("mask_truncated", [False, True])
-def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mask_truncated):
+def test_grad_accum_changes_memory_not_the_gradient(tiny_model, loss_type, mask_truncated):
     model = tiny_model
     prompts = [[4, 28, 39, 1, 5]] * 3 + [[4, 28, 39, 40, 37, 1, 5]] * 4
     rollouts = _fake_rollouts([3, 9, 1, 5, 7, 2, 4], [True, False, True, True, False, True, True])
     batch = build_batch(prompts, rollouts, torch.linspace(-1, 1, 7), pad_id=0)
 
     def grads(accum):
-        cfg = GRPOConfig(output_dir="x", model="x", aggregation=aggregation, mask_truncated=mask_truncated,
+        cfg = GRPOConfig(output_dir="x", model="x", loss_type=loss_type, mask_truncated=mask_truncated,
                          grad_accum=accum, max_new_tokens=12)
         model.zero_grad()
         parts, counts = micro_batches(cfg, batch, accum)
@@ -225,7 +225,7 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mas
         for part, weight in zip(parts, weights):
             logp, _ = completion_logprobs(model, part, 1.0)
             loss, _ = grpo_loss(logp, logp.detach(), None, part.advantages, part.completion_mask,
-                                aggregation=aggregation, max_len=13, truncated=part.truncated,
+                                loss_type=loss_type, max_len=13, truncated=part.truncated,
                                 mask_truncated=mask_truncated)
             (loss * weight).backward()
         return [p.grad.clone() for p in model.parameters()]

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["extract", "registry", "math", "format", "language", "tiny", "combine"]
+MODULES = ["extract", "registry", "math", "format", "language", "length", "tiny", "combine"]
 
 
 @pytest.mark.parametrize("name", MODULES)

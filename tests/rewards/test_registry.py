@@ -15,7 +15,8 @@ from r1.rewards.registry import (completion_texts, get_reward, list_rewards, loa
 
 BUILTINS = {"accuracy", "math_accuracy", "math_accuracy_lenient", "gsm8k_accuracy", "tiny_accuracy",
             "format_r1_zero", "format_r1_zero_prefilled", "format_readable", "format_readable_prefilled",
-            "language_consistency", "language_consistency_zh"}
+            "language_consistency", "language_consistency_zh", "soft_overlong_punishment",
+            "soft_overlong_punishment_tiny"}
 
 
 def test_builtins_are_registered():
