@@ -103,7 +103,7 @@ def done_samples(path: Path) -> dict[tuple[str, int], dict]:
     return done
 
 
-def _repair_torn_tail(path: Path) -> None:
+def repair_torn_tail(path: Path) -> None:
     """A kill mid-write leaves half a last line: drop it (that sample is redrawn), so appends start clean."""
     data = path.read_bytes() if path.is_file() else b""
     if not data or data.endswith(b"\n"):
@@ -119,7 +119,6 @@ def _repair_torn_tail(path: Path) -> None:
 def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     """Generate (or resume) samples, then write summary.json and summary.md; returns the summary."""
     from r1.eval.report import summarize, write_summary
-    from r1.models.load import load_model, load_tokenizer
 
     records, task = load_records(cfg)
     out = Path(cfg.output_dir)
@@ -128,29 +127,39 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     with (out / "problems.jsonl").open("w", encoding="utf-8") as f:  # so `r1 score` can re-score samples
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     samples_path = out / "samples.jsonl"
-    _repair_torn_tail(samples_path)
+    repair_torn_tail(samples_path)
     done = done_samples(samples_path)
     if any((str(r["id"]), j) not in done for r in records for j in range(cfg.k)):
-        tokenizer = tokenizer or load_tokenizer(cfg.model)
-        if model is not None or cfg.engine == "hf":
-            engine = HFEngine(model or load_model(cfg.model), tokenizer, cfg.batch_size)
-        else:
-            engine = make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed)
-        _generate(cfg, task, records, done, samples_path, engine, tokenizer)
+        engine, tokenizer = open_engine(cfg, model, tokenizer)
+        generate_samples(cfg, task, records, done, samples_path, engine, tokenizer)
     rows = [done[(str(r["id"]), j)] for r in records for j in range(cfg.k)]
     summary = summarize(records, rows, task, cfg.k)
     write_summary(out, summary, f"{cfg.benchmark or cfg.data} · {cfg.model}")
     return summary
 
 
-def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None:
-    """Fixed chunks of problems, a seed per chunk: a resumed run redraws exactly the same samples."""
+def open_engine(cfg, model=None, tokenizer=None):
+    """(rollout engine, tokenizer) for cfg.model: the given in-memory model, else cfg.engine's."""
+    from r1.models.load import load_model, load_tokenizer
+
+    tokenizer = tokenizer or load_tokenizer(cfg.model)
+    if model is not None or cfg.engine == "hf":
+        return HFEngine(model or load_model(cfg.model), tokenizer, cfg.batch_size), tokenizer
+    return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed), tokenizer
+
+
+def generate_samples(cfg, task, records, done, samples_path, engine, tokenizer, score=score_batch,
+                     label: str = "eval") -> None:
+    """Sample cfg.k completions per record, score them with `score(task, records, completions)` ->
+    [(answer, correct)], append each row to `samples_path` and `done`. Rejection sampling shares it.
+
+    Fixed chunks of problems, a seed per chunk: a resumed run redraws exactly the same samples."""
     per_call = max(1, cfg.batch_size // cfg.k)  # problems per generate call
     params = SamplingParams(n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, stop=cfg.stop, seed=cfg.seed)
     tokens, started = 0, time.time()
     with samples_path.open("a", encoding="utf-8") as f, progress_bar() as bar:
-        job = bar.add_task("eval", total=len(records), status="")
+        job = bar.add_task(label, total=len(records), status="")
         for start in range(0, len(records), per_call):
             chunk = records[start : start + per_call]
             if all((str(r["id"]), j) in done for r in chunk for j in range(cfg.k)):
@@ -161,7 +170,7 @@ def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None
             params.seed = cfg.seed + start  # resuming regenerates the same samples
             pairs = [(record, rollout) for record, rollouts in zip(chunk, engine.generate(prompts, params))
                      for rollout in rollouts if (str(record["id"]), rollout.sample_index) not in done]
-            verdicts = score_batch(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
+            verdicts = score(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
             for (record, rollout), (answer, correct) in zip(pairs, verdicts):
                 row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,
                        "answer": answer, "correct": correct, "tokens": len(rollout.token_ids),
