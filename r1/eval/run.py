@@ -24,17 +24,11 @@ from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
 
 
-class EvalConfig(StageConfig):
+class SamplingConfig(StageConfig):
+    """How a stage samples through the rollout interface (`generate_samples`): r1 eval, rejection sampling."""
+
     model: str
-    """Local Hugging Face model directory to evaluate."""
-    benchmark: str | None = None
-    """gsm8k, math500 (half of MATH-500), aime24, mbpp, or tiny:<family>; or give `data`."""
-    data: str | None = None
-    """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
-    task: str | None = None
-    """How `data` is scored: math, gsm8k, code or tiny."""
-    n: int | None = None
-    """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
+    """Local Hugging Face model directory to sample from (to evaluate it, or to draw data from it)."""
     k: int = 16
     """Samples per problem."""
     temperature: float = 0.6
@@ -55,6 +49,17 @@ class EvalConfig(StageConfig):
     """Sequences per generate call (hf engine)."""
     engine: Literal["hf", "vllm"] = "hf"
     """Rollout engine: hf (Hugging Face generate, any machine) or vllm (needs the vllm extra)."""
+
+
+class EvalConfig(SamplingConfig):
+    benchmark: str | None = None
+    """gsm8k, math500 (half of MATH-500), aime24, mbpp, or tiny:<family>; or give `data`."""
+    data: str | None = None
+    """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
+    task: str | None = None
+    """How `data` is scored: math, gsm8k, code or tiny."""
+    n: int | None = None
+    """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
 
 
 @contextlib.contextmanager
@@ -138,7 +143,7 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     return summary
 
 
-def open_engine(cfg, model=None, tokenizer=None):
+def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):
     """(rollout engine, tokenizer) for cfg.model: the given in-memory model, else cfg.engine's."""
     from r1.models.load import load_model, load_tokenizer
 
@@ -148,8 +153,8 @@ def open_engine(cfg, model=None, tokenizer=None):
     return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed), tokenizer
 
 
-def generate_samples(cfg, task, records, done, samples_path, engine, tokenizer, score=score_batch,
-                     label: str = "eval") -> None:
+def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, engine, tokenizer,
+                     score=score_batch, label: str = "eval") -> None:
     """Sample cfg.k completions per record, score them with `score(task, records, completions)` ->
     [(answer, correct)], append each row to `samples_path` and `done`. Rejection sampling shares it.
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
-from r1.config import StageConfig
 from r1.errors import R1Error
+from r1.eval.run import SamplingConfig
 from r1.eval.scoring import TASKS
-from r1.prompts import Template
 from r1.rejection.filters import FilterSettings
 from r1.rejection.judge import JudgeSettings
 
@@ -19,9 +16,11 @@ SAMPLING_FIELDS = ("model", "data", "task", "families", "difficulty", "train_pro
 """What decides the samples (a resumed run must agree on them); filters, cap and mix may change."""
 
 
-class RejectionConfig(StageConfig):
-    model: str
-    """Local Hugging Face directory of the checkpoint to sample from (R1: the stage-2 RL checkpoint)."""
+class RejectionConfig(SamplingConfig):
+    """Sampling (`model`, `k`, `temperature`, `suffix`, ...) is r1 eval's, with its defaults. The user
+    message (problem and suffix) becomes each output record's prompt and the response_prefix the start
+    of its response, so `r1 sft` with the same template trains on exactly what was sampled."""
+
     data: str | None = None
     """A JSONL file (or datasets dir) of records with `problem` and what their verifier needs; needs
     `task`. Without it, the tiny-world `families` give the prompts (train split)."""
@@ -36,28 +35,6 @@ class RejectionConfig(StageConfig):
     """Problems drawn per tiny-world family (with `families`)."""
     n: int | None = None
     """With `data`: only its first n records (None: all of them)."""
-    k: int = 8
-    """Samples per prompt."""
-    temperature: float = 0.6
-    """Sampling temperature."""
-    top_p: float = 0.95
-    """Nucleus sampling threshold."""
-    max_new_tokens: int = 512
-    """Longest response; one cut here is unfinished (see filters.unfinished)."""
-    template: Template = "chat"
-    """chat (the tokenizer's template), r1_zero (the paper's plain-text template) or plain; train
-    `r1 sft` on the output with the same template."""
-    suffix: str = ""
-    """Appended to each problem on its own line (e.g. the boxed-answer instruction); it becomes part
-    of each output record's prompt."""
-    response_prefix: str = ""
-    """Forced start of every response, e.g. "<think>\\n"; it becomes part of each output response."""
-    stop: list[str] = Field(default_factory=lambda: ["</answer>"])
-    """Generation also ends after these strings (kept in the response)."""
-    batch_size: int = 64
-    """Sequences per generate call."""
-    engine: Literal["hf", "vllm"] = "hf"
-    """Rollout engine: hf (Hugging Face, any machine) or vllm (needs the vllm extra)."""
     filters: FilterSettings = Field(default_factory=FilterSettings)
     """Which correct responses are dropped, each filter switchable (see r1.rejection.filters)."""
     max_per_prompt: int | None = None

@@ -8,7 +8,9 @@ import importlib
 
 import pytest
 
+from r1.rejection import RejectionConfig
 from r1.rejection.filters import FilterSettings, select
+from r1.rejection.judge import JudgeSettings
 
 OK = "<think>7+5=12\ncarry 1\n4+3+1=8</think><answer>82</answer>"
 MIXED = "<think>7+5=12 carry 1\n4+3+1=8, 进位 0</think><answer>82</answer>"
@@ -110,6 +112,11 @@ def test_every_response_is_kept_or_removed_once():
                            cap=2)
     assert len(kept) + sum(removed.values()) == len(group) + 3
     assert len(kept) == 2 + 1
+
+
+@pytest.mark.parametrize("cls", [RejectionConfig, FilterSettings, JudgeSettings])
+def test_every_setting_is_documented(cls):
+    assert [name for name, field in cls.model_fields.items() if not field.description] == []
 
 
 @pytest.mark.parametrize("name", ["filters", "judge", "run"])

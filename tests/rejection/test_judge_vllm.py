@@ -133,7 +133,7 @@ def test_rejection_sampling_with_the_judge_end_to_end(server, tiny_model_dir, ti
     data = tmp_path / "open.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in records))
     cfg = RejectionConfig(model=str(tiny_model_dir), data=str(data), task="judge", k=3, temperature=1.0,
-                          top_p=1.0, max_new_tokens=24, output_dir=str(tmp_path / "run"),
+                          top_p=1.0, max_new_tokens=24, suffix="", output_dir=str(tmp_path / "run"),
                           filters={"unfinished": False, "exact_duplicates": False},
                           judge={"base_url": server, "model": SERVED, "prompt": PROMPT, "max_tokens": 24,
                                  "extra_body": {"structured_outputs": {"choice": VERDICTS[:1]}}})

@@ -32,6 +32,7 @@ from r1.rollout import HFEngine, SamplingParams
 from r1.sft.config import SFTConfig
 from r1.sft.data import load_examples
 from r1.tasks import generate
+from tests.eval.test_run import count_generate  # noqa: F401 - a fixture: HFEngine.generate's prompts
 from tests.rejection.servers import canned_judge, refused_url
 from tests.test_cli import assert_one_line_error
 
@@ -73,7 +74,7 @@ def greedy(tiny_model, tiny_tokenizer, tmp_path_factory):
 
 def greedy_config(greedy, out: Path, **extra) -> RejectionConfig:
     base = dict(data=str(greedy[0]), task="gsm8k", k=K, temperature=0.0, max_new_tokens=MAX_NEW,
-                batch_size=K, output_dir=str(out))
+                suffix="", batch_size=K, output_dir=str(out))
     return RejectionConfig(**{**base, **extra})
 
 
@@ -91,19 +92,6 @@ def copy_of(finished, tmp_path: Path, **extra) -> RejectionConfig:
     cfg, data = finished
     shutil.copytree(data.parent, tmp_path / "run")
     return RejectionConfig(**{**cfg.model_dump(), "output_dir": str(tmp_path / "run"), **extra})
-
-
-@pytest.fixture
-def generate_calls(monkeypatch):
-    calls = []
-    original = HFEngine.generate
-
-    def counting(self, prompts, params):
-        calls.append(len(prompts))
-        return original(self, prompts, params)
-
-    monkeypatch.setattr(HFEngine, "generate", counting)
-    return calls
 
 
 def test_keeps_exactly_the_correct_samples_once_each(greedy, finished):
@@ -140,24 +128,25 @@ def test_r1_sft_reads_the_output(finished, tiny_tokenizer, tmp_path):
         assert example.response_ids == response + [tiny_tokenizer.eos_token_id]
 
 
-def test_rerun_with_other_filters_resamples_nothing(finished, tmp_path, generate_calls, greedy):
+def test_rerun_with_other_filters_resamples_nothing(finished, tmp_path, count_generate, greedy):
     cfg = copy_of(finished, tmp_path, filters={"exact_duplicates": False}, max_per_prompt=3,
                   non_reasoning=None)
     run(cfg)
-    assert generate_calls == []
+    assert count_generate == []
     stats = json.loads((tmp_path / "run" / "stats.json").read_text())
     kept = sum(greedy[2])
     assert stats["kept"] == 3 * kept and stats["removed"]["max_per_prompt"] == kept * (K - 3)
     assert "exact_duplicates" not in stats["removed"] and stats["non_reasoning"] == 0
 
 
-def test_a_resumed_run_samples_only_what_is_missing(finished, tmp_path, generate_calls):
+def test_a_resumed_run_samples_only_what_is_missing(finished, tmp_path, count_generate):
     cfg = copy_of(finished, tmp_path)
     samples = Path(cfg.output_dir) / "samples.jsonl"
     lines = samples.read_text().splitlines(keepends=True)
     samples.write_text("".join(lines[: 2 * K]) + lines[2 * K][:15])  # two prompts done, a torn third
     assert run(cfg).read_text() == finished[1].read_text()
-    assert generate_calls == [1] * 4  # prompts 3..6, one per generate call (batch_size = k)
+    problems = read_jsonl(Path(cfg.data))[2:]  # the third prompt's samples were torn: redrawn
+    assert count_generate == [[render_chat(p["problem"])] for p in problems]  # one a call: batch_size = k
 
 
 def test_changed_sampling_settings_are_refused(finished, tmp_path):
@@ -182,7 +171,7 @@ def test_an_empty_result_is_one_line_and_leaves_no_output(finished, tmp_path):
     assert (out / "samples.jsonl").is_file()  # the samples stay for the next try
 
 
-def test_an_interrupted_write_leaves_no_data_file(finished, tmp_path, monkeypatch, generate_calls):
+def test_an_interrupted_write_leaves_no_data_file(finished, tmp_path, monkeypatch, count_generate):
     cfg = copy_of(finished, tmp_path)
     out = Path(cfg.output_dir)
     real_replace = run_module.os.replace
@@ -197,7 +186,7 @@ def test_an_interrupted_write_leaves_no_data_file(finished, tmp_path, monkeypatc
         run(cfg)
     assert not (out / "data.jsonl").exists() and not list(out.glob("*.tmp"))
     monkeypatch.setattr(run_module.os, "replace", real_replace)
-    assert run(cfg).read_text() == finished[1].read_text() and generate_calls == []
+    assert run(cfg).read_text() == finished[1].read_text() and count_generate == []
 
 
 def test_too_few_non_reasoning_records_is_one_line(finished, tmp_path):
@@ -220,7 +209,7 @@ def test_judge_run_against_a_real_http_server(tiny_model_dir, tmp_path):
         return 200, ["VERDICT: CORRECT", "VERDICT: INCORRECT", "it looks fine"][n % 3]
 
     cfg = RejectionConfig(model=str(tiny_model_dir), data=str(data), task="judge", k=K, temperature=1.0,
-                          top_p=1.0, max_new_tokens=30, output_dir=str(tmp_path / "run"),
+                          top_p=1.0, max_new_tokens=30, suffix="", output_dir=str(tmp_path / "run"),
                           filters={"unfinished": False, "exact_duplicates": False},
                           judge={"base_url": refused_url(), "model": "j", "retries": 1, "backoff": 0.05,
                                  "prompt": "{problem}|{reference}|A={prediction}", "timeout": 5})
