@@ -279,8 +279,9 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
     """r1's step parts, each alone on one batch of the step's shape; median of --part-reps repeats."""
     import torch
 
+    from r1.grpo.batch import build_batch
+    from r1.grpo.forward import completion_logprobs
     from r1.grpo.loss import grpo_loss
-    from r1.grpo.rollouts import build_batch, completion_logprobs
     from r1.models.load import load_model, load_tokenizer
     from r1.rewards.combine import RewardCombiner
     from r1.rollout import HFEngine, SamplingParams
@@ -344,7 +345,7 @@ def worker_parts(args: argparse.Namespace, work: Path) -> dict:
     prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
     advantages = torch.randn(B)
     batch = build_batch([prompt_ids[i] for i in range(args.prompts) for _ in range(G)], flat, advantages,
-                        tokenizer.pad_token_id, tokenizer.eos_token_id)
+                        tokenizer.pad_token_id)
 
     def ref_forward():
         with torch.inference_mode():

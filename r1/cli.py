@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from r1.errors import R1Error
+from r1.stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="The DeepSeek-R1 recipe, end to end, from a laptop CPU to GPUs.")
@@ -54,14 +55,6 @@ def demo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
     from r1.demo import DemoConfig, run_demo
 
     _run(lambda: run_demo(_load(DemoConfig, config, overrides)))
-
-
-@app.command()
-def pretrain(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Pretrain the tiny base model (tokenizer + Llama decoder) on the task corpus; resumes if stopped."""
-    from r1.models.pretrain import PretrainConfig, pretrain as run
-
-    _run(lambda: run(_load(PretrainConfig, config, overrides)))
 
 
 @app.command("eval")
@@ -127,6 +120,26 @@ def score(
     _run(go)
 
 
+def _write_records(make, out: Path, what: str) -> None:
+    """Run a stage that writes `make()`'s records to `out` as JSONL, then says how many."""
+    import json
+
+    def go():
+        records = make()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {len(records)} {what} to {out}")
+
+    _run(go)
+
+
+def _names(text: Optional[str]) -> Optional[list[str]]:
+    """A comma-separated option as a list (None: the command's default)."""
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
+
+
 @tasks_app.command("export")
 def tasks_export(
     family: Annotated[str, typer.Option(help="Task family name, or 'all'.")],
@@ -137,19 +150,40 @@ def tasks_export(
     difficulty: Annotated[Optional[int], typer.Option(help="Difficulty (default: the family's).")] = None,
 ) -> None:
     """Write n problems of a family and split as JSONL records (id, task, problem, answer, solution)."""
-    import json
-
     from r1.tasks import generate
 
-    def go():
-        records = generate(family, split, n, seed=seed, difficulty=difficulty)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8") as f:
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        typer.echo(f"wrote {len(records)} {split} problems to {out}")
+    _write_records(lambda: generate(family, split, n, seed=seed, difficulty=difficulty), out,
+                   f"{split} problems")
 
-    _run(go)
+
+@tasks_app.command("cold-start")
+def tasks_cold_start(
+    n: Annotated[int, typer.Option(help="Number of records, split evenly over the families.")],
+    out: Annotated[Path, typer.Option(help="Output JSONL file (r1 sft reads it as data=FILE).")],
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    families: Annotated[Optional[str], typer.Option(help="Comma-separated families (default: all).")] = None,
+    difficulty: Annotated[Optional[int], typer.Option(help="Difficulty (default: each family's).")] = None,
+) -> None:
+    """Write n cold-start SFT records: train problems solved step by step in English, then a summary."""
+    from r1.tasks.cold_start import cold_start_records
+
+    _write_records(lambda: cold_start_records(n, seed=seed, families=_names(families), difficulty=difficulty),
+                   out, "cold-start records")
+
+
+@tasks_app.command("non-reasoning")
+def tasks_non_reasoning(
+    n: Annotated[int, typer.Option(help="Number of records.")],
+    out: Annotated[Path, typer.Option(help="Output JSONL file (r1 sft reads it as data=FILE).")],
+    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    kinds: Annotated[Optional[str], typer.Option(help="Comma-separated kinds (default: all).")] = None,
+) -> None:
+    """Write n non-reasoning SFT records (identity, numbers in words, translation, ...): empty reasoning."""
+    from r1.tasks.general import non_reasoning_records
+
+    _write_records(lambda: non_reasoning_records(n, split=split, seed=seed, kinds=_names(kinds)),
+                   out, f"non-reasoning {split} records")
 
 
 @tasks_app.command("list")
@@ -161,21 +195,30 @@ def tasks_list() -> None:
         typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{sys.modules[type(family).__module__].__doc__.splitlines()[0]}")
 
 
+def _stage_command(stage):
+    def command(config: ConfigOpt = None, overrides: Overrides = None) -> None:
+        _run(lambda: stage.run_fn()(_load(stage.config_class(), config, overrides)))
+
+    command.__doc__ = stage.help
+    return command
+
+
+for _stage in STAGES.values():  # r1 pretrain, r1 sft, r1 grpo, ...: one command per registered stage
+    if _stage.command:
+        app.command(_stage.name, help=_stage.help)(_stage_command(_stage))
+
+
 @app.command()
-def grpo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """GRPO (R1-Zero): sample G completions per prompt, reward them, update the policy; resumes if stopped."""
-    from r1.grpo.config import GRPOConfig
-    from r1.grpo.trainer import train
+def pipeline(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Pipeline recipe (YAML with `stages`).")],
+    overrides: Overrides = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="Re-run from this stage on.")] = None,
+    only: Annotated[Optional[str], typer.Option("--only", help="Run only this stage.")] = None,
+) -> None:
+    """Run the stages of a recipe in order; finished stages are skipped, an interrupted one resumes."""
+    from r1.pipeline import load_pipeline, run_pipeline
 
-    _run(lambda: train(_load(GRPOConfig, config, overrides)))
-
-
-@app.command()
-def sft(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if stopped."""
-    from r1.sft import SFTConfig, train
-
-    _run(lambda: train(_load(SFTConfig, config, overrides)))
+    _run(lambda: run_pipeline(load_pipeline(config, overrides or []), start=start, only=only))
 
 
 @app.command("rejection-sample")

@@ -50,11 +50,11 @@ def parse_overrides(pairs: list[str], source: str = "command line") -> dict[str,
     return out
 
 
-def _merge(base: dict, extra: dict) -> dict:
+def merge_dicts(base: dict, extra: dict) -> dict:
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_dicts(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -80,9 +80,9 @@ def load_config(cls: type[C], path: str | Path | None = None, overrides: list[st
     """Build `cls` from `defaults`, then the recipe at `path`, then `key=value` overrides."""
     data = dict(defaults)
     if path:
-        data = _merge(data, read_yaml(path))
+        data = merge_dicts(data, read_yaml(path))
     extra = parse_overrides(overrides or [])
-    data = _merge(data, extra)
+    data = merge_dicts(data, extra)
     try:
         return cls(**data)
     except ValidationError as err:

@@ -24,7 +24,8 @@ class DemoConfig(StageConfig):
     output_dir: str = "runs/demo"
     """Everything the demo writes goes below this directory."""
     base_model: str | None = None
-    """Directory of the tiny base model; default `<output_dir>/base`. Reused once built."""
+    """The tiny base model: a pretrain run directory (its final/ is the model) or a model directory;
+    default `<output_dir>/base`. Built by pretraining unless finished already, then reused."""
     pretrain: dict[str, Any] = Field(default_factory=dict)
     """Overrides of the pretrain stage's fields (see `r1 pretrain`), e.g. pretrain.max_steps=50."""
     zero: dict[str, Any] = Field(default_factory=lambda: {"max_steps": 30, "eval_every": 10})
@@ -56,7 +57,7 @@ def run_demo(cfg: DemoConfig) -> dict[str, dict[str, Any]]:
 
     out = Path(cfg.output_dir)
     save_config(cfg, out / "demo_config.yaml")
-    base = Path(cfg.base_model or out / "base")
+    base = Path(cfg.base_model or out / "base")  # a run directory stands for its final/ model
     pre_cfg = _stage(PretrainConfig, "pretrain", output_dir=str(base), seed=cfg.seed, **cfg.pretrain)
     zero_cfg = _stage(GRPOConfig, "zero", model=str(base), output_dir=str(out / "zero"), seed=cfg.seed,
                       **cfg.zero)  # both stages checked before minutes of work start

@@ -44,7 +44,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from r1.grpo.telemetry import read_log
+    from r1.train.telemetry import read_log
 
     run = Path(run_dir)
     log = run / "log.jsonl"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import contextlib
 import random
 from pathlib import Path
@@ -69,17 +68,6 @@ def recover_dir(target: Path) -> Path:
     if not target.exists() and old.exists():
         old.rename(target)
     return target
-
-
-def warmup_schedule(opt_step: int, warmup: int, span: int, schedule: str, min_ratio: float) -> float:
-    """lr multiplier at an optimizer step: linear warmup over `warmup` steps, then constant, or a cosine
-    that reaches min_ratio `span` steps after the warmup."""
-    if opt_step < warmup:
-        return (opt_step + 1) / warmup
-    if schedule == "constant":
-        return 1.0
-    progress = min(1.0, (opt_step - warmup) / max(1, span))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def max_over_processes(value: int, device: torch.device | str = "cpu") -> int:

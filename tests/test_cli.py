@@ -131,6 +131,34 @@ def test_tasks_export_bad_arguments(cli, tmp_path, args, needle):
     assert not (tmp_path / "x.jsonl").exists()
 
 
+def test_tasks_cold_start_and_non_reasoning_files_are_sft_data_as_they_are(cli, tmp_path, tiny_tokenizer):
+    from r1.sft import SFTConfig
+    from r1.sft.data import load_examples
+
+    cold, general = tmp_path / "sub" / "cold.jsonl", tmp_path / "general.jsonl"
+    result = cli("tasks", "cold-start", "--n", 12, "--out", cold, "--seed", 2,
+                 "--families", "linear,countdown")
+    assert result.exit_code == 0, result.output
+    assert cli("tasks", "non-reasoning", "--n", 10, "--out", general, "--split", "test").exit_code == 0
+    records = [json.loads(line) for line in cold.read_text(encoding="utf-8").splitlines()]
+    assert [r["task"] for r in records] == ["linear"] * 6 + ["countdown"] * 6
+    assert all(split_of(r["prompt"]) == "train" and r["id"].endswith(f"-2-{i % 6:05d}")
+               for i, r in enumerate(records))
+    for path, n in ((cold, 12), (general, 10)):
+        cfg = SFTConfig(output_dir=str(tmp_path / "out"), model="unused", data=str(path), max_seq_len=512)
+        examples = load_examples(cfg, tiny_tokenizer)
+        assert len(examples) == n and all(tiny_tokenizer.unk_token_id not in e.response_ids for e in examples)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["cold-start", "--families", "arithmetic,bogus"], "bogus"), (["cold-start", "--n", 0], "n:"),
+    (["non-reasoning", "--split", "valid"], "valid"), (["non-reasoning", "--kinds", "poetry"], "poetry")])
+def test_tasks_sft_data_bad_arguments(cli, tmp_path, args, needle):
+    n = [] if "--n" in args else ["--n", 3]
+    assert_one_line_error(cli("tasks", *args, *n, "--out", tmp_path / "x.jsonl"), needle)
+    assert not (tmp_path / "x.jsonl").exists()
+
+
 def test_tasks_list(cli):
     result = cli("tasks", "list")
     assert result.exit_code == 0

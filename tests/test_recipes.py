@@ -39,3 +39,18 @@ def test_accelerate_configs_load_in_accelerate():
         cfg = ClusterConfig.from_yaml_file(path)
         assert cfg.num_processes == 8 and cfg.mixed_precision == "no", path
     assert ClusterConfig.from_yaml_file(RECIPES / "accelerate" / "zero3.yaml").deepspeed_config["zero_stage"] == 3
+
+
+def test_cold_start_recipe_fits_its_data_and_stops_after_the_summary(tiny_tokenizer):
+    from r1.models.corpus import render_chat
+    from r1.sft import SFTConfig
+    from r1.tasks.cold_start import cold_start_records
+
+    recipe = load_config(SFTConfig, RECIPES / "tiny" / "cold-start.yaml")
+    assert recipe.stop == ["</summary>"] and recipe.data and recipe.model == "runs/demo/base"
+    records = cold_start_records(3000, seed=recipe.seed)  # what the recipe's comment tells to write
+    chats = tiny_tokenizer([render_chat(r["prompt"], r["response"]) for r in records],
+                           add_special_tokens=False)
+    responses = tiny_tokenizer([r["response"] for r in records], add_special_tokens=False)
+    assert max(len(ids) for ids in chats["input_ids"]) <= recipe.max_seq_len
+    assert max(len(ids) for ids in responses["input_ids"]) <= recipe.eval_max_new_tokens

@@ -12,7 +12,7 @@ from r1.errors import R1Error
 # name -> (file inside r1/data/benchmarks, scoring task)
 BENCHMARKS = {
     "gsm8k": ("gsm8k/test.jsonl", "gsm8k"),
-    "math500": ("math500_half/test.jsonl", "math"),  # half of MATH-500: the 250 even indices
+    "math500": ("math500/test.jsonl", "math"),
     "aime24": ("aime24/test.jsonl", "math"),
     "mbpp": ("mbpp_sanitized/test.jsonl", "code"),
 }
@@ -62,26 +62,22 @@ def load_benchmark(name: str, n: int | None = None, seed: int = 0) -> tuple[list
     return records[:n] if n else records, BENCHMARKS[name][1]
 
 
-def load_data(source: str, n: int | None = None) -> list[dict[str, Any]]:
-    """A JSONL file, a directory saved by `datasets.save_to_disk`, or `hf:NAME[:split]` (needs a hub)."""
+def load_data(source: str, *, split: str, n: int | None = None) -> list[dict[str, Any]]:
+    """A JSONL file, a directory saved by `datasets.save_to_disk`, or `hf:NAME[:split]` (needs a hub).
+
+    `split` picks the split of a DatasetDict or a hub dataset (training: train, evaluation: test);
+    a split named in `hf:NAME:split` wins.
+    """
     if source.startswith("hf:"):
         import datasets
 
-        name, _, split = source[3:].partition(":")
+        name, _, named = source[3:].partition(":")
         try:
-            records = [dict(r) for r in datasets.load_dataset(name, split=split or "test")]
+            records = [dict(r) for r in datasets.load_dataset(name, split=named or split)]
         except Exception as err:  # the hub is often unreachable; say so in one line
             raise R1Error(f"data: cannot load {name!r} through datasets: {str(err).splitlines()[0]}") from None
     elif Path(source).is_dir():
-        import datasets
-
-        try:
-            loaded = datasets.load_from_disk(source)
-        except FileNotFoundError:
-            raise R1Error(f"data: {source} is a directory but not one saved by datasets") from None
-        if isinstance(loaded, datasets.DatasetDict):
-            loaded = loaded["test"] if "test" in loaded else next(iter(loaded.values()))
-        records = [dict(r) for r in loaded]
+        records = load_saved(Path(source), split)
     else:
         records = read_jsonl(source)
     for i, record in enumerate(records):
@@ -89,3 +85,19 @@ def load_data(source: str, n: int | None = None) -> list[dict[str, Any]]:
         if "problem" not in record:
             raise R1Error(f"data: {source}: record {record['id']} has no 'problem' field")
     return records[:n] if n else records
+
+
+def load_saved(path: Path, split: str) -> list[dict[str, Any]]:
+    """Records of a directory saved by `datasets`: a Dataset, or the `split` of a DatasetDict."""
+    import datasets
+
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except FileNotFoundError:
+        raise R1Error(f"data: {path} is a directory but not one saved by datasets") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        if split not in loaded:
+            raise R1Error(f"data: {path} has no {split!r} split (it has {', '.join(loaded)}); "
+                          "choose one with data_split")
+        loaded = loaded[split]
+    return [dict(r) for r in loaded]

@@ -2,12 +2,14 @@
 
 pass@k is the unbiased estimator of Chen et al. (2021), "Evaluating Large Language Models Trained on
 Code": the chance that at least one of k samples, drawn without replacement from the n generated, is
-correct. cons@k votes among the k answers, grouping answers that are mathematically equivalent (not
-string-equal), and scores the winning group; ties go to the group seen first, so it is deterministic.
+correct. cons@k votes among the k answers, grouping answers the task's verifier treats alike (mathematically
+equivalent, not string-equal), and scores the winning group; tied groups share the score, so the
+result never depends on the order of the samples.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Sequence
 
 Equal = Callable[[str, str], bool]
@@ -39,48 +41,53 @@ def _default_equal() -> Equal:
 
 
 def group_answers(answers: Sequence[str | None], equal: Equal | None = None) -> list[list[int]]:
-    """Indices of `answers` grouped by equivalence, groups in first-seen order; None is no vote.
+    """Indices of `answers` grouped by equivalence; None is no vote. Groups are listed by first member.
 
-    Each answer joins the first group whose first member it equals.
+    Groups are the connected components of `equal` over the distinct answers, so they do not depend on
+    the order of the samples even where `equal` is not transitive (math equivalence need not be).
 
     >>> group_answers(["0.5", None, "1/3", r"\\frac{1}{2}", "2"])
     [[0, 3], [2], [4]]
     """
     equal = equal or _default_equal()
-    groups: list[list[int]] = []
+    distinct = list(dict.fromkeys(a for a in answers if a is not None))
+    parent = list(range(len(distinct)))  # union-find over distinct answers
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in itertools.combinations(range(len(distinct)), 2):
+        if root(i) != root(j) and equal(distinct[i], distinct[j]):
+            parent[root(j)] = root(i)
+    where = {answer: root(i) for i, answer in enumerate(distinct)}
+    groups: dict[int, list[int]] = {}
     for index, answer in enumerate(answers):
-        if answer is None:
-            continue
-        for group in groups:
-            if equal(answers[group[0]], answer):  # type: ignore[arg-type]  # members are never None
-                group.append(index)
-                break
-        else:
-            groups.append([index])
-    return groups
-
-
-def majority_vote(answers: Sequence[str | None], equal: Equal | None = None) -> int | None:
-    """Index of the first answer of the largest group (the earliest group wins a tie); None if no votes.
-
-    >>> majority_vote(["3", "4", "4.0", "3"])  # a tie: "3" was seen first
-    0
-    """
-    groups = group_answers(answers, equal)
-    if not groups:
-        return None
-    return max(groups, key=len)[0]  # max keeps the first of equal maxima
+        if answer is not None:
+            groups.setdefault(where[answer], []).append(index)
+    return list(groups.values())
 
 
 def cons_at_k(answers: Sequence[str | None], correct: Sequence[bool], equal: Equal | None = None) -> float:
-    """1.0 when the majority answer among the samples is correct, else 0.0 (also when none answered).
+    """Majority vote: the share correct in the largest group of equivalent answers (0.0 with no votes).
 
-    answers: the extracted answer of each sample (None: no answer); correct: each sample's verdict.
+    answers: each sample's vote (None: no answer); correct: each sample's verdict. Votes that the task's
+    verifier treats alike must compare equal (see `r1.eval.scoring.vote_key`), so a group is all right
+    or all wrong and this is 1.0 or 0.0. Largest groups that tie count equally (the expected score of a
+    random tie-break), so no result depends on the order of the samples.
 
     >>> cons_at_k(["12", "13", "12.0", None, "13"], [True, False, True, False, False])
+    0.5
+    >>> cons_at_k(["12", "13", "12.0", None], [True, False, True, False])
     1.0
     """
     if len(answers) != len(correct):
         raise ValueError(f"{len(answers)} answers but {len(correct)} verdicts")
-    winner = majority_vote(answers, equal)
-    return 0.0 if winner is None else float(bool(correct[winner]))
+    groups = group_answers(answers, equal)
+    if not groups:
+        return 0.0
+    most = max(len(g) for g in groups)
+    winners = [g for g in groups if len(g) == most]
+    return sum(sum(bool(correct[i]) for i in g) / most for g in winners) / len(winners)

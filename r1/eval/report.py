@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from r1.eval.metrics import cons_at_k, pass_at_k
+from r1.eval.scoring import vote_key, votes_equal
 
 
 def summarize(records: list[dict], rows: list[dict], task: str, k: int) -> dict[str, Any]:
@@ -30,8 +31,10 @@ def _metrics(records: list[dict], by_id: dict[str, list[dict]], k: int, task: st
     samples = [row for r in records for row in by_id[str(r["id"])]]
     n = len(records)
     groups = [by_id[str(r["id"])] for r in records]
+    equal = votes_equal(task)
     cons = None if task == "code" else sum(
-        cons_at_k([s["answer"] for s in g], [bool(s["correct"]) for s in g]) for g in groups) / max(1, n)
+        cons_at_k([vote_key(task, r, s["answer"]) for s in g], [bool(s["correct"]) for s in g], equal)
+        for r, g in zip(records, groups)) / max(1, n)
     return {
         "n": n,
         "k": k,

@@ -53,9 +53,11 @@ class SamplingConfig(StageConfig):
 
 class EvalConfig(SamplingConfig):
     benchmark: str | None = None
-    """gsm8k, math500 (half of MATH-500), aime24, mbpp, or tiny:<family>; or give `data`."""
+    """gsm8k, math500, aime24, mbpp, or tiny:<family>; or give `data`."""
     data: str | None = None
     """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
+    data_split: str = "test"
+    """The split of `data` to evaluate, when it has splits (a DatasetDict directory, hf:NAME)."""
     task: str | None = None
     """How `data` is scored: math, gsm8k, code or tiny."""
     n: int | None = None
@@ -92,7 +94,7 @@ def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
         raise R1Error("nothing to evaluate: give benchmark=NAME or data=FILE task=T")
     if cfg.task not in TASKS:
         raise R1Error(f"task: with data, task must be one of {', '.join(TASKS)} (got {cfg.task!r})")
-    return load_data(cfg.data, cfg.n), cfg.task
+    return load_data(cfg.data, split=cfg.data_split, n=cfg.n), cfg.task
 
 
 def done_samples(path: Path) -> dict[tuple[str, int], dict]:
@@ -141,6 +143,12 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     summary = summarize(records, rows, task, cfg.k)
     write_summary(out, summary, f"{cfg.benchmark or cfg.data} · {cfg.model}")
     return summary
+
+
+def evaluate_stage(cfg: EvalConfig) -> Path:
+    """`run_eval` as a stage (r1.stages): returns the output directory with summary.json."""
+    run_eval(cfg)
+    return Path(cfg.output_dir)
 
 
 def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):

@@ -27,7 +27,7 @@ def score_files(data: str, completions: str, task: str) -> dict[str, Any]:
     """
     if task not in TASKS:
         raise R1Error(f"task: must be one of {', '.join(TASKS)} (got {task!r})")
-    records = load_data(data)
+    records = load_data(data, split="test")
     by_id = {str(r["id"]): r for r in records}
     rows = read_completions(completions)
     unknown = sorted({str(r["id"]) for r in rows} - by_id.keys())

@@ -19,6 +19,30 @@ def extracted(task: str, completion: str) -> str | None:
     return extract_answer(completion)
 
 
+def vote_key(task: str, record: dict[str, Any], answer: str | None) -> str | None:
+    """What cons@k votes on for a sample whose extracted answer is `answer` (None: no vote).
+
+    Tiny tasks: the family's key, so forms the verifier accepts alike vote together and answers the
+    verifier tells apart (countdown expressions reaching the target with other numbers) do not.
+    """
+    if answer is None or task == "code":
+        return None
+    if task == "tiny":
+        from r1.tasks import get_family
+
+        return get_family(record["task"]).vote_key(record, answer)
+    return answer
+
+
+def votes_equal(task: str):
+    """Equality of two vote keys: math answers by equivalence, every other task's keys are canonical."""
+    if task == "math":
+        from r1.rewards.math import same_answer
+
+        return same_answer
+    return str.__eq__
+
+
 def score_batch(task: str, records: list[dict[str, Any]], completions: list[str]
                 ) -> list[tuple[str | None, bool]]:
     """(extracted answer, correct) per (record, completion) pair, scored by the task's accuracy reward."""

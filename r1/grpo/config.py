@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from r1.config import StageConfig
+from r1.train.config import TrainConfig
 from r1.errors import R1Error
 from r1.models.lora import LoraSettings
 from r1.prompts import Template
 from r1.rewards.combine import RewardWeights
 
 
-class GRPOConfig(StageConfig):
+class GRPOConfig(TrainConfig):
     model: str
     """Local Hugging Face directory of the policy to start from (the base model for R1-Zero)."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic"])
@@ -24,6 +24,8 @@ class GRPOConfig(StageConfig):
     """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
     data: str | None = None
     """A JSONL file (or datasets dir) of records with `problem` and the fields the rewards need."""
+    data_split: str = "train"
+    """The split of `data` to train on, when it has splits (a DatasetDict directory, hf:NAME)."""
     prompts_per_step: int = 16
     """Distinct prompts per step; each is sampled `group_size` times."""
     group_size: int = 8
@@ -45,19 +47,8 @@ class GRPOConfig(StageConfig):
     response_prefix: str = ""
     """Forced start of every response, e.g. "<think>" (then score format with a prefilled reward)."""
     reward: RewardWeights = Field(default_factory=RewardWeights)
-    """Reward components and weights (DeepSeek-R1: 0.7 accuracy + 0.3 format for reasoning)."""
-    lr: float = 1e-4
-    """Peak learning rate (tiny models need a large one)."""
-    lr_schedule: Literal["constant", "cosine"] = "constant"
-    """constant after warmup, or cosine decay to lr * min_lr_ratio over all optimizer steps."""
-    warmup_steps: int = 0
-    """Linear warmup, in optimizer steps."""
-    min_lr_ratio: float = 0.1
-    """Where the cosine ends, as a share of lr."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
-    max_grad_norm: float = 1.0
-    """Gradients are clipped to this global norm."""
+    """Reward components and weights (default for reasoning: 0.7 accuracy + 0.3 format, the weights of
+    the R1 summary this project follows; the paper states none)."""
     beta: float = 0.0
     """KL coefficient to the reference model; 0 loads no reference model at all."""
     eps_low: float = 0.2
@@ -92,12 +83,6 @@ class GRPOConfig(StageConfig):
     and the reference and policy forwards. On 2 CPU cores a step of the tiny model took a third less
     time; the price is a compile at the start of every process, 10-25 s once inductor's on-disk cache
     holds the kernels and ~2 min before (needs a C++ compiler). Worth it for long runs."""
-    max_steps: int = 200
-    """Steps (rollout batches) in all."""
-    save_every: int = 50
-    """Write output_dir/checkpoint every this many steps (0: only at the end)."""
-    resume: bool = True
-    """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""
     eval_every: int = 0
     """Held-out pass@1 every this many steps, and at the end (0: never)."""
     eval_benchmarks: list[str] = Field(default_factory=list)
@@ -114,8 +99,6 @@ class GRPOConfig(StageConfig):
     lora: LoraSettings = Field(default_factory=LoraSettings)
     """Train LoRA adapters instead of every weight; the reference is then the base with the adapters
     switched off (no second copy in memory), and output_dir/final the merged model."""
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
-    """Autocast dtype of the policy forward (auto: bf16 where the hardware has it)."""
 
     def check(self) -> None:
         """Refuse settings that cannot train, with one clear line (an R1Error)."""

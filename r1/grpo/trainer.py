@@ -18,7 +18,8 @@ How this differs from textbook GRPO (DeepSeekMath eq. 3):
 - Old log-probs cost no extra forward: before the first update the policy *is* the sampling policy,
   so the first inner iteration records old_logp = logp.detach() (with mu = 1: ratio 1, nothing is
   clipped, the plain policy gradient) and later iterations reuse it.
-- Finished completions are trained with eos appended (rollouts drop it), so the model learns to stop.
+- A completion is trained on exactly the tokens sampled, its eos included (rollouts keep it aside), so the
+  model learns to stop; a stop string ends a completion without an eos (none was sampled).
 - Options from later papers: DAPO's dynamic sampling (filter_equal_groups), clip-higher (eps_high),
   token-mean aggregation, overlong masking (mask_truncated); Dr. GRPO's scale_by_std=false and
   constant aggregation. Micro-batches are weighted so grad_accum changes memory, never the gradient.
@@ -31,99 +32,88 @@ How this differs from textbook GRPO (DeepSeekMath eq. 3):
 from __future__ import annotations
 
 import math
-import random
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
 
-from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
-from r1.config import save_config
 from r1.errors import R1Error
-from r1.grpo.advantages import group_advantages, group_all_equal
+from r1.grpo.advantages import group_advantages
+from r1.grpo.batch import Batch, build_batch, micro_batches
 from r1.grpo.config import GRPOConfig
+from r1.grpo.forward import completion_logprobs
 from r1.grpo.loss import grpo_loss
-from r1.grpo.rollouts import (Batch, PromptStream, build_batch, build_stream, completion_logprobs,
-                              load_records, micro_batches, nanmean, score)
-from r1.grpo.telemetry import Telemetry, across_processes
+from r1.grpo.sampling import sample_groups
+from r1.grpo.stream import PromptStream, build_stream, load_records
 from r1.models.fast import unsupported
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
-from r1.models.weights import check_sharding, policy_weights
-from r1.progress import console, progress_bar
+from r1.models.weights import check_sharding
+from r1.progress import console
 from r1.rewards.combine import RewardCombiner
-from r1.rollout import HFEngine, SamplingParams
-from r1.runtime import autocast, max_over_processes, resolve_precision, set_seed, warmup_schedule
+from r1.rollout import HFEngine
+from r1.runtime import autocast, resolve_precision, set_seed
+from r1.train.distributed import across_processes, all_ranks, gather_ints, max_over_processes, sum_ranks
+from r1.train.eval import evaluate_benchmarks
+from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
+
+STEP_KEYS = (
+    "step", "reward", "accuracy", "completion_len_mean", "completion_len_max", "truncated_frac",
+    "equal_groups_frac", "groups", "loss", "kl", "entropy", "clip_frac", "clip_frac_low",
+    "clip_frac_high", "ratio_mean", "grad_norm", "lr", "tokens_per_s", "time_generate", "time_reward",
+    "time_reference", "time_update", "time_step", "skipped",
+)
+"""Keys of every step row; `reward/<component>` keys are added for each reward component."""
 
 
 @dataclass
-class Run:
-    """Everything a step needs, built once by `setup`."""
+class Run(TrainRun):
+    """Everything a step needs, built once by `setup`; `model` is the policy."""
 
-    accelerator: Accelerator
-    tokenizer: Any
-    stream: PromptStream
-    combiner: RewardCombiner
-    policy: Any
-    reference: Any  # None when beta == 0, or with LoRA (see reference_model)
-    optimizer: Any
-    scheduler: Any
-    engine: Any  # HFEngine on the in-memory policy, or a VLLMEngine synced after every update
-    dtype: torch.dtype
+    stream: PromptStream | None = None
+    combiner: RewardCombiner | None = None
+    reference: Any = None  # None when beta == 0, or with LoRA (see reference_model)
+    engine: Any = None  # HFEngine on the in-memory policy, or a VLLMEngine synced after every update
+    dtype: torch.dtype = torch.float32
     sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective, so ranks generate in step
-    start: int = 0
     bad_steps: int = 0
 
 
 def train(cfg: GRPOConfig) -> Path:
     """Run (or resume) GRPO; returns output_dir/final, the trained policy in HF format."""
     run = setup(cfg)
-    out, accelerator = Path(cfg.output_dir), run.accelerator
-    telemetry = Telemetry(out, run.start, accelerator.is_main_process)
-    if cfg.eval_every and run.start == 0:  # the curves start from the model before any RL
-        telemetry.log(0, evaluate(cfg, run, 0))
-    with progress_bar(accelerator.is_main_process) as bar:
-        job = bar.add_task("grpo", total=cfg.max_steps, completed=run.start, status="")
-        for step in range(run.start + 1, cfg.max_steps + 1):  # steps count from 1, as in the log
-            metrics = grpo_step(cfg, run, step)
-            run.bad_steps = run.bad_steps + 1 if metrics.get("nonfinite") else 0
-            if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.max_steps):
-                metrics.update(evaluate(cfg, run, step))
-            telemetry.log(step, metrics)
-            if run.bad_steps >= cfg.max_bad_steps:
-                telemetry.close()
-                raise R1Error(f"grpo: {run.bad_steps} steps in a row had a NaN/inf loss or gradient "
-                              f"(last at step {step}); lower lr or use precision=fp32")
-            bar.update(job, advance=1, status=f"reward {metrics['reward']:.3f}  acc {metrics['accuracy']:.3f}"
-                                              f"  len {metrics['completion_len_mean']:.1f}")
-            if step == cfg.max_steps or cfg.save_every and step % cfg.save_every == 0:
-                cursors = gather_ints(accelerator, run.stream.cursor)  # every rank's place in its shard
-                save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.policy),
-                                run.tokenizer, run.optimizer, run.scheduler,
-                                {"step": step, "cursor": cursors[0], "cursors": cursors,
-                                 "bad_steps": run.bad_steps})
-            accelerator.wait_for_everyone()
-    telemetry.close()
-    save_final(accelerator, accelerator.unwrap_model(run.policy), run.tokenizer, out / "final")
-    if accelerator.is_main_process:
-        console.print(f"grpo: saved the policy to {out / 'final'}")
-    return out / "final"
+
+    def checkpoint_state() -> dict[str, Any]:
+        cursors = gather_ints(run.accelerator, run.stream.cursor)  # every rank's place in its shard
+        return {"cursor": cursors[0], "cursors": cursors, "bad_steps": run.bad_steps}
+
+    hooks = Hooks(step=lambda step: grpo_step(cfg, run, step), keys=STEP_KEYS, status=_status,
+                  evaluate=lambda step: evaluate(cfg, run, step), eval_every=cfg.eval_every,
+                  eval_at_start=bool(cfg.eval_every), state=checkpoint_state,
+                  after_log=lambda step, metrics: _stop_if_diverging(cfg, run, step, metrics))
+    return fit(cfg, run, hooks, "grpo")
+
+
+def _status(metrics: dict[str, Any]) -> str:
+    return (f"reward {metrics['reward']:.3f}  acc {metrics['accuracy']:.3f}"
+            f"  len {metrics['completion_len_mean']:.1f}")
+
+
+def _stop_if_diverging(cfg: GRPOConfig, run: Run, step: int, metrics: dict[str, Any]) -> None:
+    run.bad_steps = run.bad_steps + 1 if metrics.get("nonfinite") else 0
+    if run.bad_steps >= cfg.max_bad_steps:
+        raise R1Error(f"grpo: {run.bad_steps} steps in a row had a NaN/inf loss or gradient "
+                      f"(last at step {step}); lower lr or use precision=fp32")
 
 
 def setup(cfg: GRPOConfig) -> Run:
     """Check the config, load data, policy (and reference when beta > 0); resume from a checkpoint."""
     cfg.check()
-    out = Path(cfg.output_dir)
-    ckpt = out / "checkpoint"
-    resuming = has_checkpoint(ckpt)
-    if resuming and not cfg.resume:
-        raise R1Error(f"output_dir: {out} already holds a GRPO run; resume=true continues it, "
-                      "or choose another output_dir")
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    opened = open_run(cfg, "grpo")
+    accelerator, ckpt, resuming = opened.accelerator, opened.ckpt, opened.resuming
     rank, world = accelerator.process_index, accelerator.num_processes
     set_seed(cfg.seed + rank)
     tokenizer = load_tokenizer(ckpt if resuming and not cfg.lora.enabled else cfg.model)  # LoRA: adapters only
@@ -138,41 +128,43 @@ def setup(cfg: GRPOConfig) -> Run:
     reference = None  # beta = 0: no reference model in memory at all; LoRA: the policy, adapters off
     if cfg.beta > 0 and not cfg.lora.enabled:
         reference = load_model(cfg.model, device=accelerator.device).eval().requires_grad_(False)
-    trainable = [p for p in policy.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i))
+    optimizer, scheduler = make_optimizer(cfg, policy, cfg.max_steps * cfg.mu)
     policy, optimizer = accelerator.prepare(policy, optimizer)
-    sharded = check_sharding(accelerator.unwrap_model(policy))
     dtype = resolve_precision(cfg.precision)
-    engine = HFEngine(accelerator.unwrap_model(policy), tokenizer, cfg.rollout_batch_size,
-                      compile=cfg.compile)
-    uncompiled = unsupported(policy) if cfg.compile else None  # e.g. wrapped by DDP, or LoRA
-    if uncompiled and accelerator.is_main_process:
-        console.print(f"[yellow]compile: the policy forward runs uncompiled, the lean path does not take "
-                      f"this model ({uncompiled})[/]")
-    if cfg.engine == "vllm":
-        context = getattr(accelerator.unwrap_model(policy).config, "max_position_embeddings", None)
-        engine = vllm_engine(cfg, Path(cfg.model), dtype, context)
-        if resuming:  # the checkpoint's weights (or the base plus its LoRA adapters), as after an update
-            engine.sync_weights(policy_weights(accelerator.unwrap_model(policy), everywhere=True))
-    run = Run(accelerator, tokenizer, stream, combiner, policy, reference, optimizer, scheduler, engine, dtype,
-              sharded)
+    run = Run(accelerator, policy, tokenizer, optimizer, scheduler, cfg.max_steps, stream=stream,
+              combiner=combiner, reference=reference, dtype=dtype,
+              sharded=check_sharding(accelerator.unwrap_model(policy)))
+    run.engine = rollout_engine(cfg, run, resuming)
+    state = resume(opened, run)
     if resuming:
-        state = load_checkpoint(ckpt, optimizer, scheduler, rank, world)
         cursors = state.get("cursors", [state["cursor"]])
         if len(cursors) != world:
             raise R1Error(f"resume: {ckpt} was written by {len(cursors)} processes, this run has {world}; "
                           "resume with the same number of processes")
-        run.start, stream.cursor, run.bad_steps = state["step"], cursors[rank], state["bad_steps"]
-    if accelerator.is_main_process:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(cfg, out / "grpo_config.yaml")
-    n_params = sum(p.numel() for p in trainable)
+        stream.cursor, run.bad_steps = cursors[rank], state["bad_steps"]
+    record_config(cfg, opened, "grpo")
+    n_params = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
                   f"{len(records)} prompts, {cfg.prompts_per_step}"
                   f"x{cfg.group_size} completions/step, beta {cfg.beta}, {str(run.dtype)[6:]}"
                   + (f", resuming after step {run.start}" if run.start else ""))
     return run
+
+
+def rollout_engine(cfg: GRPOConfig, run: Run, resuming: bool):
+    """The engine that samples rollouts: the in-memory policy (hf), or a colocated vLLM loaded from the
+    base model and, on resume, synced to the checkpoint's weights."""
+    policy = run.accelerator.unwrap_model(run.model)
+    if cfg.engine == "hf":
+        uncompiled = unsupported(run.model) if cfg.compile else None  # e.g. wrapped by DDP, or LoRA
+        if uncompiled and run.accelerator.is_main_process:
+            console.print(f"[yellow]compile: the policy forward runs uncompiled, the lean path does not "
+                          f"take this model ({uncompiled})[/]")
+        return HFEngine(policy, run.tokenizer, cfg.rollout_batch_size, compile=cfg.compile)
+    engine = vllm_engine(cfg, Path(cfg.model), run.dtype, getattr(policy.config, "max_position_embeddings", None))
+    if resuming:  # the checkpoint's weights (or the base plus its LoRA adapters), as after an update
+        engine.load_policy(policy)
+    return engine
 
 
 def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
@@ -199,9 +191,10 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
     rewards = torch.cat([r for _, _, r in groups])  # [K * G]
     advantages = group_advantages(rewards, cfg.group_size, scale_by_std=cfg.scale_by_std)  # [K * G]
-    batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id,
-                        run.tokenizer.eos_token_id)
-    parts, counts = micro_batches(cfg, batch)
+    batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id)
+    # every rank runs as many micro-batches as the rank that runs the most (each one is collective)
+    n_parts = max_over_processes(min(cfg.grad_accum, len(batch)), run.accelerator.device)
+    parts, counts = micro_batches(cfg, batch, n_parts)
     # DDP averages gradients over ranks: scale by world / (the count over all ranks)
     total = max(sum_ranks(run.accelerator, sum(counts)), 1.0)
     weights = [c * run.accelerator.num_processes / total for c in counts]
@@ -214,72 +207,16 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]
     times["time_reference"] = time.time() - tick
     tick = time.time()
     update = policy_update(cfg, run, parts, weights, ref_logps)
-    if not update["skipped"] and cfg.engine == "vllm":
-        if run.engine.asleep:
-            run.engine.wake_up()
-        # sample from the new policy: gathered if sharded, LoRA folded in (collective under sharding)
-        run.engine.sync_weights(policy_weights(run.accelerator.unwrap_model(run.policy), everywhere=True))
+    if not update["skipped"]:
+        run.engine.load_policy(run.accelerator.unwrap_model(run.model))  # vLLM: sync the new weights
     times["time_update"] = time.time() - tick
     return update
-
-
-def sample_groups(cfg: GRPOConfig, run: Run, step: int, times: dict[str, float]
-                  ) -> tuple[list[tuple[int, list, torch.Tensor]], dict[str, Any]]:
-    """Groups to train on, as (record index, G rollouts, G rewards), and metrics of every sample drawn.
-
-    With filter_equal_groups, groups whose G rewards are all equal (no signal) are dropped and more
-    prompts are drawn, up to max_sample_rounds generate calls.
-    """
-    params = SamplingParams(n=cfg.group_size, temperature=cfg.temperature, top_p=cfg.top_p,
-                            max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
-    stream, rank = run.stream, run.accelerator.process_index
-    kept, totals, lengths, truncated, equal = [], [], [], [], []
-    components: dict[str, list[float]] = {}
-    need = cfg.prompts_per_step
-    for round_ in range(cfg.max_sample_rounds if cfg.filter_equal_groups else 1):
-        index = stream.take(need)
-        params.seed = random.Random(f"{cfg.seed}/{rank}/{step}/{round_}").getrandbits(63)
-        tick = time.time()
-        if cfg.engine == "vllm" and run.engine.asleep:
-            run.engine.wake_up()
-        groups = run.engine.generate([stream.prompts[i] for i in index], params)
-        times["time_generate"] += time.time() - tick
-        tick = time.time()
-        flat = [ro for group in groups for ro in group]
-        records = [stream.records[i] for i in index for _ in range(cfg.group_size)]
-        rewards, parts = score(run.combiner, records, flat)
-        times["time_reward"] += time.time() - tick
-        same = group_all_equal(rewards, cfg.group_size)  # [len(index)]
-        for g, i in enumerate(index):
-            if not (cfg.filter_equal_groups and same[g]) and len(kept) < cfg.prompts_per_step:
-                kept.append((i, groups[g], rewards[g * cfg.group_size:(g + 1) * cfg.group_size]))
-        totals += rewards.tolist()
-        lengths += [len(ro.token_ids) for ro in flat]
-        truncated += [not ro.finished for ro in flat]
-        equal += same.tolist()
-        for name, column in parts.items():
-            components.setdefault(name, []).extend(column)
-        need = cfg.prompts_per_step - len(kept)
-        if run.sharded:  # a sharded model's generate is collective: every rank draws the largest need
-            need = max_over_processes(need, run.accelerator.device)
-        if need <= 0:
-            break
-    if cfg.engine == "vllm":
-        run.engine.sleep()  # on a GPU: free its memory for the update (a no-op on a CPU)
-    metrics = {"reward": sum(totals) / len(totals),
-               "accuracy": nanmean(components.get("accuracy", [math.nan])),
-               **{f"reward/{name}": nanmean(column) for name, column in components.items()},
-               "completion_len_mean": sum(lengths) / len(lengths), "completion_len_max": max(lengths),
-               "truncated_frac": sum(truncated) / len(truncated),
-               "equal_groups_frac": sum(equal) / len(equal),
-               "groups": len(kept), "tokens": sum(lengths)}
-    return kept, metrics
 
 
 def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[float], ref_logps: list
                   ) -> dict[str, Any]:
     """mu optimizer steps on one batch of rollouts; a NaN/inf loss or gradient skips the step."""
-    accelerator, policy, optimizer = run.accelerator, run.policy, run.optimizer
+    accelerator, policy, optimizer = run.accelerator, run.model, run.optimizer
     old_logps: list[torch.Tensor | None] = [None] * len(parts)
     sums: dict[str, float] = {}
     tokens, entropy, losses, norms = 0.0, 0.0, 0.0, []
@@ -336,7 +273,7 @@ def reference_model(run: Run):
     """The frozen reference: its own copy, or with LoRA the policy with its adapters switched off."""
     if run.reference is not None:
         return nullcontext(run.reference)
-    return adapter_disabled(run.accelerator.unwrap_model(run.policy))
+    return adapter_disabled(run.accelerator.unwrap_model(run.model))
 
 
 def _sync_on_last(accelerator, model, last: bool):
@@ -344,54 +281,15 @@ def _sync_on_last(accelerator, model, last: bool):
     return nullcontext() if last or accelerator.num_processes == 1 else accelerator.no_sync(model)
 
 
-def all_ranks(accelerator, flag: bool) -> bool:
-    """True when `flag` holds on every process."""
-    if accelerator.num_processes == 1:
-        return flag
-    t = torch.tensor(float(flag), device=accelerator.device)
-    return bool(accelerator.reduce(t, "sum") == accelerator.num_processes)
-
-
-def sum_ranks(accelerator, value: float) -> float:
-    if accelerator.num_processes == 1:
-        return value
-    return float(accelerator.reduce(torch.tensor(float(value), device=accelerator.device), "sum"))
-
-
-def gather_ints(accelerator, value: int) -> list[int]:
-    if accelerator.num_processes == 1:
-        return [value]
-    return [int(v) for v in accelerator.gather(torch.tensor([value], device=accelerator.device))]
-
-
-def lr_factor(cfg: GRPOConfig, opt_step: int) -> float:
-    """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio."""
-    return warmup_schedule(opt_step, cfg.warmup_steps, cfg.max_steps * cfg.mu - cfg.warmup_steps,
-                           cfg.lr_schedule, cfg.min_lr_ratio)
-
-
 def evaluate(cfg: GRPOConfig, run: Run, step: int) -> dict[str, float]:
-    """Held-out pass@1 of the in-memory policy on each benchmark (main process), under eval/step_N/."""
-    from r1.eval.run import EvalConfig, fresh_dir, run_eval, training_eval_root
-
-    metrics: dict[str, float] = {}
-    step_dir = Path(cfg.output_dir) / "eval" / f"step_{step:06d}"
-    with training_eval_root(step_dir, run.accelerator.is_main_process, run.sharded) as root:
-        policy = run.accelerator.unwrap_model(run.policy)
-        for benchmark in cfg.benchmarks if root else []:
-            where = fresh_dir(root / benchmark.replace(":", "_"))
-            eval_cfg = EvalConfig(
-                output_dir=str(where), model=f"{cfg.output_dir} at step {step}", benchmark=benchmark,
-                n=cfg.eval_problems, k=cfg.eval_k,
-                temperature=cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature,
-                top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, template=cfg.template,
-                suffix=cfg.suffix, response_prefix=cfg.response_prefix, stop=cfg.stop,
-                batch_size=cfg.rollout_batch_size, seed=cfg.seed)
-            summary = run_eval(eval_cfg, model=policy, tokenizer=run.tokenizer)
-            metrics[f"eval/{benchmark}/pass@1"] = summary["pass@1"]
-            metrics[f"eval/{benchmark}/mean_tokens"] = summary["mean_tokens"]
-    run.accelerator.wait_for_everyone()
-    return metrics
+    """Held-out pass@1 of the in-memory policy on each benchmark, under eval/step_N/."""
+    return evaluate_benchmarks(
+        run.accelerator, run.model, run.tokenizer, run.sharded,
+        Path(cfg.output_dir) / "eval" / f"step_{step:06d}", cfg.benchmarks, f"{cfg.output_dir} at step {step}",
+        n=cfg.eval_problems, k=cfg.eval_k,
+        temperature=cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature,
+        top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, template=cfg.template, suffix=cfg.suffix,
+        response_prefix=cfg.response_prefix, stop=cfg.stop, batch_size=cfg.rollout_batch_size, seed=cfg.seed)
 
 
 def _check_context(cfg: GRPOConfig, policy, prompt_ids: list[list[int]]) -> None:

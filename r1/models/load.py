@@ -11,8 +11,11 @@ from r1.errors import R1Error
 
 
 def check_model_dir(path: str | Path, field: str = "model") -> Path:
-    """A local directory with a `config.json`, or a one-line error naming the field and path."""
+    """A local directory with a `config.json`, or a one-line error naming the field and path. A stage's
+    output_dir stands for the model it finished, output_dir/final."""
     p = Path(path)
+    if not (p / "config.json").is_file() and (p / "final" / "config.json").is_file():
+        p = p / "final"
     if not p.exists():
         raise R1Error(f"{field}: {p} does not exist (expected a local Hugging Face model directory; "
                       "build the tiny one with `r1 pretrain`)")

@@ -2,73 +2,89 @@
 
     r1 pretrain -c recipes/tiny/pretrain.yaml [output_dir=DIR] [max_steps=N]
 
-Documents come from `r1.models.corpus`; they are packed into rows of `block_size` tokens. The run
-checkpoints every `save_every` steps and resumes from the last checkpoint when started again.
+Documents come from `r1.models.corpus`; they are packed into rows of `block_size` tokens. The tokenizer
+is trained once into output_dir; the model trains in the stage skeleton (r1.train: checkpoints every
+`save_every` steps, resumes when started again, output_dir/final when done).
 """
 
 from __future__ import annotations
 
-import json
-import math
-import random
 import string
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
 from pydantic import Field
-from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from r1.config import StageConfig, save_config
+from r1.errors import R1Error
 from r1.models.corpus import CorpusMix, sample_documents
 from r1.models.tokenizer import train_char_tokenizer
-from r1.progress import console, progress_bar
-from r1.runtime import autocast, recover_dir, resolve_precision, set_seed, swap_in_dir
+from r1.progress import console
+from r1.runtime import autocast, resolve_precision, set_seed
+from r1.train.checkpoint import is_final
+from r1.train.config import Count, PositiveInt, Rate, Share, TrainConfig
+from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
 
-DONE_FILE = "r1_pretrain.json"
+STEP_KEYS = ("step", "loss", "lr", "tokens_per_s")
 
 
-class PretrainConfig(StageConfig):
+class PretrainConfig(TrainConfig):
     families: dict[str, float] = Field(default_factory=lambda: {"arithmetic": 0.7, "linear": 0.15,
                                                                 "countdown": 0.15})
     """Task families in the corpus and their shares of documents."""
     difficulty: int | None = None
     """Difficulty of the corpus problems; None uses each family's default."""
-    cot_share: float = 0.3
+    cot_share: Share = 0.3
     """Share of documents that reason step by step (always correctly)."""
-    direct_right: float = 0.15
+    direct_right: Share = 0.15
     """Share of direct (no reasoning) answers that are right; the rest are plausible mistakes."""
-    zh_step_share: float = 0.2
+    zh_step_share: Share = 0.2
     """Probability that a reasoning step is written in Chinese rather than English."""
-    hidden_size: int = 192
+    hidden_size: PositiveInt = 192
     """Width of the decoder."""
-    num_layers: int = 4
+    num_layers: PositiveInt = 4
     """Number of decoder layers."""
-    num_heads: int = 6
+    num_heads: PositiveInt = 6
     """Attention heads (hidden_size must divide by it)."""
-    intermediate_size: int = 512
+    intermediate_size: PositiveInt = 512
     """Width of the MLP."""
-    block_size: int = 256
+    block_size: PositiveInt = 256
     """Tokens per packed training row; also the model's context length is twice this."""
-    batch_size: int = 32
-    """Packed rows per optimiser step."""
-    max_steps: int = 800
+    batch_size: PositiveInt = 32
+    """Packed rows per optimiser step, over all processes together."""
+    max_steps: PositiveInt = 800
     """Optimiser steps in all."""
-    lr: float = 2e-3
+    lr: Rate = 2e-3
     """Peak learning rate (tiny models want a large one)."""
-    warmup_steps: int = 30
+    lr_schedule: Literal["constant", "cosine"] = "cosine"
+    """constant after warmup, or cosine decay that reaches lr * min_lr_ratio at the last step."""
+    warmup_steps: Count = 30
     """Linear warmup steps before the cosine decay."""
-    min_lr_ratio: float = 0.1
-    """The cosine decays to lr * min_lr_ratio."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
+    adam_betas: tuple[Share, Share] = (0.9, 0.95)
+    """AdamW's beta1 and beta2."""
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     """bf16 autocast where the CPU or GPU supports it (auto), or force one."""
-    save_every: int = 100
+    save_every: Count = 100
     """Checkpoint every this many steps (the run resumes from the last one)."""
-    log_every: int = 10
-    """Write a log line every this many steps."""
+    log_every: PositiveInt = 10
+    """Write a log row every this many steps."""
+
+    def check(self) -> None:
+        if self.hidden_size % self.num_heads:
+            raise R1Error(f"num_heads: hidden_size ({self.hidden_size}) must divide by num_heads "
+                          f"({self.num_heads})")
+        if (self.hidden_size // self.num_heads) % 2:
+            raise R1Error(f"num_heads: the head width hidden_size / num_heads = "
+                          f"{self.hidden_size // self.num_heads} must be even (rotary embeddings)")
+
+
+@dataclass
+class Run(TrainRun):
+    mix: CorpusMix | None = None
+    dtype: torch.dtype = torch.float32
 
 
 def build_model(cfg: PretrainConfig, vocab_size: int, pad_id: int, eos_id: int) -> LlamaForCausalLM:
@@ -96,92 +112,67 @@ def packed_batch(cfg: PretrainConfig, mix: CorpusMix, tokenizer, step: int) -> t
     return torch.tensor(stream[:need]).view(cfg.batch_size, cfg.block_size)
 
 
-def lr_at(cfg: PretrainConfig, step: int) -> float:
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
-    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
 def pretrain(cfg: PretrainConfig) -> Path:
-    out = Path(cfg.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / "pretrain_config.yaml")
-    set_seed(cfg.seed)
+    """Run (or resume) pretraining; returns output_dir/final, the base model in HF format."""
+    cfg.check()
+    opened = open_run(cfg, "pretrain")
+    accelerator = opened.accelerator
+    if cfg.batch_size % accelerator.num_processes:
+        raise R1Error(f"batch_size ({cfg.batch_size}) must divide by the number of processes "
+                      f"({accelerator.num_processes})")
+    set_seed(cfg.seed)  # the same on every process: the same initial weights
     mix = CorpusMix(cfg.families, cfg.difficulty, cfg.cot_share, cfg.direct_right, cfg.zh_step_share)
-    tokenizer = _tokenizer(cfg, mix, out)
-    ckpt = recover_dir(out / "checkpoint")
-    if (ckpt / "trainer_state.pt").is_file():
-        model = AutoModelForCausalLM.from_pretrained(ckpt)
-    else:
-        model = build_model(cfg, len(tokenizer), tokenizer.pad_token_id, tokenizer.eos_token_id)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                  betas=(0.9, 0.95))
-    start = _resume(ckpt, optimizer)
-    dtype = resolve_precision(cfg.precision)
+    tokenizer = _tokenizer(cfg, mix, opened.out, accelerator)
+    model = build_model(cfg, len(tokenizer), tokenizer.pad_token_id, tokenizer.eos_token_id)
+    if opened.resuming:
+        from r1.models.load import load_model
+
+        model = load_model(opened.ckpt, "checkpoint")
+    optimizer, scheduler = make_optimizer(cfg, model, cfg.max_steps)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    run = Run(accelerator, model, tokenizer, optimizer, scheduler, cfg.max_steps, mix=mix,
+              dtype=resolve_precision(cfg.precision))
+    resume(opened, run)
+    record_config(cfg, opened, "pretrain")
     n_params = sum(p.numel() for p in model.parameters())
-    console.print(f"pretrain: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}, "
-                  f"{cfg.max_steps} steps of {cfg.batch_size}x{cfg.block_size} tokens, {dtype}"
-                  + (f", resuming at step {start}" if start else ""))
-    model.train()
-    with (out / "pretrain_log.jsonl").open("a") as log, progress_bar() as bar:
-        task = bar.add_task("pretrain", total=cfg.max_steps, completed=start, status="")
-        for step in range(start, cfg.max_steps):
-            tick = time.time()
-            batch = packed_batch(cfg, mix, tokenizer, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(cfg, step)
-            with autocast(dtype):
-                loss = model(input_ids=batch, labels=batch).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            tok_s = batch.numel() / (time.time() - tick)
-            bar.update(task, advance=1, status=f"loss {loss.item():.3f}  {tok_s:,.0f} tok/s")
-            if step % cfg.log_every == 0 or step == cfg.max_steps - 1:
-                log.write(json.dumps({"step": step, "loss": round(loss.item(), 4), "lr": lr_at(cfg, step),
-                                      "tokens_per_s": round(tok_s)}) + "\n")
-                log.flush()
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.max_steps:
-                _checkpoint(ckpt, model, optimizer, step + 1)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    (out / DONE_FILE).write_text(json.dumps({"steps": cfg.max_steps, "final_loss": loss.item(),
-                                             "parameters": n_params}, indent=2))
-    console.print(f"pretrain: saved the base model to {out}")
-    return out
+    if accelerator.is_main_process:
+        console.print(f"pretrain: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}, "
+                      f"{cfg.max_steps} steps of {cfg.batch_size}x{cfg.block_size} tokens, {run.dtype}"
+                      + (f", resuming after step {run.start}" if run.start else ""))
+    hooks = Hooks(step=lambda step: pretrain_step(cfg, run, step), keys=STEP_KEYS, log_every=cfg.log_every,
+                  status=lambda m: f"loss {m['loss']:.3f}  {m['tokens_per_s']:,.0f} tok/s",
+                  final_info={"parameters": n_params})
+    return fit(cfg, run, hooks, "pretrain")
+
+
+def pretrain_step(cfg: PretrainConfig, run: Run, step: int) -> dict[str, float]:
+    """One optimizer step on the packed batch of `step`; each process trains on its share of the rows."""
+    tick, lr = time.time(), run.scheduler.get_last_lr()[0]
+    accelerator = run.accelerator
+    batch = packed_batch(cfg, run.mix, run.tokenizer, step - 1)  # [batch_size, block_size]
+    mine = batch[accelerator.process_index :: accelerator.num_processes].to(accelerator.device)
+    with autocast(run.dtype):
+        loss = run.model(input_ids=mine, labels=mine).loss
+    accelerator.backward(loss)
+    accelerator.clip_grad_norm_(run.model.parameters(), cfg.max_grad_norm)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    loss_value = loss.detach()
+    if accelerator.num_processes > 1:
+        loss_value = accelerator.reduce(loss_value, "mean")
+    return {"loss": float(loss_value), "lr": lr, "tokens_per_s": batch.numel() / (time.time() - tick)}
 
 
 def is_pretrained(path: str | Path) -> bool:
-    """True once a pretrain run finished writing the model into `path`."""
-    return (Path(path) / DONE_FILE).is_file() and (Path(path) / "config.json").is_file()
+    """True once a pretrain run finished writing its model: `path` is the run or its final/."""
+    return is_final(Path(path) / "final") or is_final(path)
 
 
-def _tokenizer(cfg: PretrainConfig, mix: CorpusMix, out: Path):
+def _tokenizer(cfg: PretrainConfig, mix: CorpusMix, out: Path, accelerator):
     """Train the tokenizer once per output_dir; a resumed run must reuse the same vocabulary."""
-    if (out / "tokenizer.json").is_file():  # the model's config.json is written only at the end
-        return PreTrainedTokenizerFast.from_pretrained(out)
-    sample = sample_documents(mix, 20_000, f"{cfg.seed}/tokenizer")
-    tokenizer = train_char_tokenizer(sample, extra_chars=string.printable)
-    tokenizer.save_pretrained(out)
-    return tokenizer
-
-
-def _checkpoint(ckpt: Path, model, optimizer, step: int) -> None:
-    tmp = ckpt.with_name("checkpoint.tmp")
-    model.save_pretrained(tmp)
-    torch.save({"step": step, "optimizer": optimizer.state_dict(), "python_rng": random.getstate(),
-                "torch_rng": torch.get_rng_state()}, tmp / "trainer_state.pt")
-    swap_in_dir(tmp, ckpt)  # only after the new checkpoint is complete
-
-
-def _resume(ckpt: Path, optimizer) -> int:
-    state_file = ckpt / "trainer_state.pt"
-    if not state_file.is_file():
-        return 0
-    state = torch.load(state_file, weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    random.setstate(state["python_rng"])
-    torch.set_rng_state(state["torch_rng"])
-    return state["step"]
+    if not (out / "tokenizer.json").is_file() and accelerator.is_main_process:
+        sample = sample_documents(mix, 20_000, f"{cfg.seed}/tokenizer")
+        train_char_tokenizer(sample, extra_chars=string.printable).save_pretrained(out)
+    accelerator.wait_for_everyone()
+    return PreTrainedTokenizerFast.from_pretrained(out)

@@ -84,8 +84,8 @@ def _run(cfg: RejectionConfig) -> Path:
 
 
 def load_prompts(cfg: RejectionConfig) -> list[dict[str, Any]]:
-    """Training prompts, as GRPO loads them: `data`, or the tiny-world families' train split."""
-    from r1.grpo.rollouts import load_records
+    """Training prompts, as GRPO loads them: `data` (its train split), or the tiny-world families'."""
+    from r1.grpo.stream import load_records
 
     records = load_records(cfg)
     return records[: cfg.n] if cfg.data and cfg.n else records

@@ -1,4 +1,9 @@
-"""Pull the final answer out of a completion: <answer>…</answer>, else the last \\boxed{…}, else a fallback.
+"""Pull the final answer out of a completion: <answer>…</answer>, else the summary, else the last \\boxed{}.
+
+Two output formats state the answer differently. R1-Zero: `<think>…</think><answer>N</answer>`.
+R1's readable format (the cold-start data): `<think>…</think><summary>… so the answer is
+\\boxed{N}.</summary>`, the summary stating the answer in a box, as the paper's eval prompt asks. A
+summary is read on its own, so a box in the reasoning never outvotes the summary's answer.
 
 Also the pieces every reward shares: the reasoning inside <think>…</think>, and GSM8K-style numbers
 ("$1,234.00 dollars" -> 1234).
@@ -11,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+_SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.DOTALL)
 # A number as people write it: optional sign (not a minus between two terms), thousands commas,
 # decimals. "1,2,3" is three numbers, "1,234" is one.
 _NUMBER = re.compile(r"(?:(?<![\w)\]}])[-−])?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|(?<!\d)\.\d+")
@@ -46,7 +52,9 @@ def last_boxed(text: str) -> str | None:
 
 
 def extract_answer(completion: str, fallback: Fallback = "none") -> str | None:
-    r"""The answer inside the last <answer>…</answer>, else the last \boxed{}, else the fallback.
+    r"""The answer inside the last <answer>…</answer>; else, from the last closed <summary>…</summary>,
+    its last \boxed{} (or the fallback applied to the summary alone); else the last \boxed{}; else the
+    fallback.
 
     fallback: "none" gives None; "last_number" gives the last number in the text (commas removed);
     "text" gives the whole completion, stripped (for a verifier that finds the answer itself).
@@ -55,6 +63,8 @@ def extract_answer(completion: str, fallback: Fallback = "none") -> str | None:
     '12'
     >>> extract_answer(r"<answer>so \boxed{x+1}</answer>")
     'x+1'
+    >>> extract_answer(r"<think>\boxed{11}?</think><summary>7+5=12, so the answer is \boxed{12}.</summary>")
+    '12'
     >>> extract_answer("it is 1,234 apples", fallback="last_number")
     '1234'
     """
@@ -63,6 +73,9 @@ def extract_answer(completion: str, fallback: Fallback = "none") -> str | None:
         inner = tagged[-1].strip()
         boxed = last_boxed(inner)
         return boxed.strip() if boxed is not None else inner
+    summaries = _SUMMARY.findall(completion)
+    if summaries:  # the readable format: the summary states the answer, whatever the reasoning tried
+        completion = summaries[-1]
     boxed = last_boxed(completion)
     if boxed is not None:
         return boxed.strip()

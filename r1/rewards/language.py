@@ -46,28 +46,33 @@ def count_words(text: str) -> dict[str, int]:
     return counts
 
 
-def language_share(text: str, target: Language = "en") -> float:
-    """Share of the words of `text` that are in `target`; 1.0 when there are no words at all.
+def language_share(text: str, target: Language = "en") -> float | None:
+    """Share of the words of `text` that are in `target`; None when there are no words at all.
 
     >>> language_share("7+5=12 carry 1\\n7加5得12进1", "en")
     0.25
-    >>> language_share("12+30=42", "zh")
-    1.0
+    >>> language_share("12+30=42", "zh") is None
+    True
     """
     counts = count_words(text)
     total = sum(counts.values())
-    return 1.0 if total == 0 else counts[target] / total
+    return None if total == 0 else counts[target] / total
 
 
 @register("language_consistency")
 def language_consistency(completions: Sequence[Any], target: Language = "en",
-                         language: Sequence[str] | None = None, **kwargs: Any) -> list[float]:
+                         language: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:
     """Share of the reasoning's words (inside <think>…</think>) in the target language.
 
     target: the language asked for; a record's own `language` field ("en"/"zh"), if any, wins.
+    A reasoning without words (empty, or only digits and symbols) is not scored: None, which the
+    combiner logs as NaN and adds nothing for. Scoring it 1.0 would make dropping the reasoning the
+    surest way to a full language reward; scoring it 0.0 would punish the empty reasoning of
+    non-reasoning answers, which the paper's data has by design.
 
-    >>> language_consistency(["<think>12+30=42 carry 0</think><answer>42</answer>", "<think>进1</think>"])
-    [1.0, 0.0]
+    >>> language_consistency(["<think>12+30=42 carry 0</think><answer>42</answer>", "<think>进1</think>",
+    ...                       "<think>12+30=42</think><answer>42</answer>"])
+    [1.0, 0.0, None]
     """
     texts = completion_texts(completions)
     targets = language if isinstance(language, (list, tuple)) and len(language) == len(texts) \

@@ -31,6 +31,18 @@ class HFEngine:
         # until all ranks' sequences are done (callers make every rank call generate equally often).
         self.synced = (sharding(model) is not None and torch.distributed.is_initialized()
                        and torch.distributed.get_world_size() > 1)
+        self.eos_ids = eos_ids(model, tokenizer)
+
+    asleep = False  # the in-memory policy is never put to sleep
+
+    def sleep(self) -> bool:
+        return False
+
+    def wake_up(self) -> bool:
+        return False
+
+    def load_policy(self, model) -> None:
+        """Nothing to do: this engine samples from the very model the trainer updates."""
 
     def _stop_ids(self, stop: list[str]) -> tuple[list[int], list[str]]:
         """Stop strings that are single tokens become eos ids (cheap); the rest go to `stop_strings`."""
@@ -73,7 +85,7 @@ class HFEngine:
         for start in range(0, len(order), per_batch):
             chunk = order[start : start + per_batch]
             completions = lean_sample(self.lean, [ids[i] for i in chunk], params.n, params.max_new_tokens,
-                                      params.temperature, params.top_p, {tok.eos_token_id, *stop_ids},
+                                      params.temperature, params.top_p, {*self.eos_ids, *stop_ids},
                                       stop_strings, tok, tok.pad_token_id)
             for k, i in enumerate(chunk):
                 for j in range(params.n):
@@ -87,7 +99,6 @@ class HFEngine:
         tok, model = self.tokenizer, self.model
         enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         stop_ids, stop_strings = self._stop_ids(params.stop)
-        eos_ids = [tok.eos_token_id, *stop_ids]
         sampling = params.temperature > 0
         was_training = model.training
         model.eval()
@@ -95,7 +106,7 @@ class HFEngine:
             **enc, max_new_tokens=params.max_new_tokens, do_sample=sampling,
             temperature=params.temperature if sampling else None,
             top_p=params.top_p if sampling else None, top_k=0 if sampling else None,
-            eos_token_id=eos_ids, pad_token_id=tok.pad_token_id,
+            eos_token_id=[*self.eos_ids, *stop_ids], pad_token_id=tok.pad_token_id,
             stop_strings=stop_strings or None, tokenizer=tok if stop_strings else None,
             synced_gpus=self.synced,
         )
@@ -104,19 +115,40 @@ class HFEngine:
         return [self._rollout(ids, stop_ids, stop_strings) for ids in completions]
 
     def _rollout(self, ids: list[int], stop_ids: list[int], stop_strings: list[str]) -> Rollout:
-        tok = self.tokenizer
-        kept, finished = [], False
-        for t in ids:
-            if t == tok.eos_token_id:
-                finished = True
-                break
-            if t == tok.pad_token_id and tok.pad_token_id != tok.eos_token_id:
-                continue
-            kept.append(t)
-            if t in stop_ids:
-                finished = True
-                break
-        text = tok.decode(kept, skip_special_tokens=False)
-        if stop_strings and not finished:
-            finished = any(text.endswith(s) for s in stop_strings)
-        return Rollout(-1, -1, text, kept, finished)
+        """The sampled tokens up to what ended them: an eos id (kept aside as `eos_id`), a single-token
+        stop string, or a stop string spanning tokens. `generate` pads a row after it ends; a pad token
+        sampled before that is a real token and stays, so training sees exactly what was sampled."""
+        pad = self.tokenizer.pad_token_id
+        for t, token in enumerate(ids):
+            if token in stop_ids:
+                return self._make(ids[: t + 1], True)
+            if token in self.eos_ids:
+                if self._ends_with_stop(ids[:t], stop_strings):  # a pad that is also an eos id
+                    return self._make(ids[:t], True)
+                return self._make(ids[:t], True, eos_id=token)
+        end = len(ids)
+        while end and ids[end - 1] == pad:
+            end -= 1
+        if end < len(ids) and self._ends_with_stop(ids[:end], stop_strings):  # then `generate` padded
+            return self._make(ids[:end], True)
+        return self._make(ids, self._ends_with_stop(ids, stop_strings))
+
+    def _ends_with_stop(self, ids: list[int], stop_strings: list[str]) -> bool:
+        if not stop_strings:
+            return False
+        text = self.tokenizer.decode(ids, skip_special_tokens=False)
+        return any(text.endswith(s) for s in stop_strings)
+
+    def _make(self, ids: list[int], finished: bool, eos_id: int | None = None) -> Rollout:
+        return Rollout(-1, -1, self.tokenizer.decode(ids, skip_special_tokens=False), list(ids), finished,
+                       eos_id=eos_id)
+
+
+def eos_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:
+    """Every id that ends a sequence: the tokenizer's eos and the model's `generation_config` list
+    (Qwen2.5 and Llama 3 ship several, e.g. `<|im_end|>` and `<|endoftext|>`), as vLLM stops on."""
+    config = getattr(model, "generation_config", None)
+    listed = getattr(config, "eos_token_id", None) if config is not None else None
+    listed = [] if listed is None else [listed] if isinstance(listed, int) else list(listed)
+    found = [tokenizer.eos_token_id, *listed]
+    return list(dict.fromkeys(i for i in found if i is not None))

@@ -116,11 +116,11 @@ class VLLMEngine:
         self.asleep = False
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Rollout]]:
-        """HFEngine's semantics: stop strings kept, eos dropped, `finished` false at max_new_tokens.
+        """HFEngine's semantics: stop strings kept, eos in `eos_id`, `finished` false at max_new_tokens.
 
         `Rollout.logprobs[t]` is the sampler's log-prob of `token_ids[t]`: log_softmax(logits / T)
-        renormalised over the top-p set (T=0: the untempered log_softmax). A dropped eos takes its
-        log-prob with it, so the eos the trainer appends to finished rollouts has none."""
+        renormalised over the top-p set (T=0: the untempered log_softmax); `eos_logprob` is the
+        sampled eos's."""
         if self.asleep:
             raise R1Error("engine: generate() on a sleeping vLLM engine; call wake_up() first")
         from vllm import SamplingParams as VLLMParams
@@ -153,13 +153,15 @@ class VLLMEngine:
         ids = list(sample.token_ids)
         logprobs = [sample.logprobs[t][token].logprob for t, token in enumerate(ids)]
         finished = sample.finish_reason == "stop"
-        # Stopped by a token (eos, or another eos id from generation_config): vLLM keeps it, we drop it.
-        # A stop string (stop_reason is the string) stays, as in HFEngine.
+        eos_id = eos_logprob = None
+        # Stopped by a token (eos, or another eos id from generation_config): vLLM keeps it in the
+        # output; it moves to `eos_id`, as in HFEngine. A stop string (stop_reason is the string) stays.
         if finished and not isinstance(sample.stop_reason, str):
+            eos_id, eos_logprob = ids[-1], logprobs[-1]
             ids, logprobs = ids[:-1], logprobs[:-1]
         # Decoded like HFEngine (vLLM's text would hold the eos, because stop strings are kept).
         text = self.tokenizer.decode(ids, skip_special_tokens=False)
-        return Rollout(prompt_index, sample.index, text, ids, finished, logprobs)
+        return Rollout(prompt_index, sample.index, text, ids, finished, logprobs, eos_id, eos_logprob)
 
     @torch.no_grad()
     def sync_weights(self, model: torch.nn.Module | Mapping[str, torch.Tensor]) -> None:
@@ -222,10 +224,16 @@ class VLLMEngine:
 
     def wake_up(self) -> bool:
         """Bring the weights and KV cache back after `sleep`; True when it did (False on a CPU)."""
-        if self.on_cpu:
+        if self.on_cpu or not self.asleep:
             return False
-        if not self.sleep_mode:
-            raise R1Error("engine: wake_up() needs VLLMEngine(..., sleep_mode=True)")
         self.llm.wake_up()
         self.asleep = False
         return True
+
+    def load_policy(self, model: torch.nn.Module) -> None:
+        """After an update, sample from the new policy: its weights gathered if sharded, LoRA adapters
+        folded in (collective under sharding: every process calls it)."""
+        from r1.models.weights import policy_weights
+
+        self.wake_up()
+        self.sync_weights(policy_weights(model, everywhere=True))

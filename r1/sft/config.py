@@ -6,17 +6,19 @@ from typing import Literal
 
 from pydantic import Field
 
-from r1.config import StageConfig
+from r1.train.config import Count, TrainConfig
 from r1.errors import R1Error
 from r1.models.lora import LoraSettings
 from r1.prompts import Template
 
 
-class SFTConfig(StageConfig):
+class SFTConfig(TrainConfig):
     model: str
     """Local Hugging Face directory of the model to fine-tune."""
     data: str | None = None
     """A JSONL file or datasets dir of records {prompt, response} or {messages: [...]}, optional system."""
+    data_split: str = "train"
+    """The split of `data` to train on, when it is a datasets directory holding several."""
     families: list[str] = Field(default_factory=list)
     """Without `data`: tiny-world families whose 'train' problems become step-by-step solutions
     in the R1 format, <think>steps</think><answer>answer</answer>."""
@@ -40,30 +42,16 @@ class SFTConfig(StageConfig):
     """Micro-batches per process per optimizer step (same gradient, less memory)."""
     epochs: float = 1.0
     """Passes over the data (with max_steps = 0)."""
-    max_steps: int = 0
+    max_steps: Count = 0
     """Optimizer steps in all; 0 derives them from epochs."""
     sort_by_length: bool = False
     """Sort each step's records by length before splitting them into micro-batches (less padding)."""
-    lr: float = 1e-4
-    """Peak learning rate."""
     lr_schedule: Literal["constant", "cosine"] = "cosine"
-    """constant after warmup, or cosine decay to lr * min_lr_ratio at the last step."""
-    warmup_steps: int = 0
-    """Linear warmup, in optimizer steps."""
-    min_lr_ratio: float = 0.1
-    """Where the cosine ends, as a share of lr."""
-    weight_decay: float = 0.0
-    """AdamW weight decay."""
-    max_grad_norm: float = 1.0
-    """Gradients are clipped to this global norm."""
+    """constant after warmup, or cosine decay that reaches lr * min_lr_ratio at the last step."""
     lora: LoraSettings = Field(default_factory=LoraSettings)
     """LoRA adapters instead of full fine-tuning; output_dir/final is then the merged full model."""
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
-    """Autocast dtype of the forward (auto: bf16 where the hardware has it)."""
-    save_every: int = 100
+    save_every: Count = 100
     """Write output_dir/checkpoint every this many steps (0: only at the end)."""
-    resume: bool = True
-    """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""
     eval_benchmarks: list[str] = Field(default_factory=list)
     """Held-out benchmarks scored at the end (e.g. tiny:arithmetic); empty: no eval."""
     eval_problems: int = 100

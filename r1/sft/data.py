@@ -14,7 +14,6 @@ are tokenized separately, so the response tokens are the ones a rollout of that 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import torch
 
 from r1.errors import R1Error
-from r1.eval.data import read_jsonl_lines
+from r1.eval.data import load_saved, read_jsonl_lines
 from r1.prompts import build_prompt
 
 IGNORE = -100
@@ -49,15 +48,7 @@ def read_records(cfg) -> list[tuple[str, dict[str, Any]]]:
                 for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
     path = Path(cfg.data)
     if path.is_dir():
-        import datasets
-
-        try:
-            loaded = datasets.load_from_disk(str(path))
-        except FileNotFoundError:
-            raise R1Error(f"data: {path} is a directory but not one saved by datasets") from None
-        if isinstance(loaded, datasets.DatasetDict):
-            loaded = loaded["train"] if "train" in loaded else next(iter(loaded.values()))
-        return [(f"{path} record {i + 1}", dict(r)) for i, r in enumerate(loaded)]
+        return [(f"{path} record {i + 1}", r) for i, r in enumerate(load_saved(path, cfg.data_split))]
     return [(f"{path}:{line_no}", record) for line_no, record in read_jsonl_lines(path)]
 
 
@@ -165,21 +156,6 @@ def collate(examples: list[Example], pad_id: int) -> Batch:
         mask.append([1] * len(e) + [0] * pad)
         labels.append([IGNORE] * len(e.prompt_ids) + e.response_ids + [IGNORE] * pad)
     return Batch(torch.tensor(ids), torch.tensor(mask), torch.tensor(labels))
-
-
-def record_order(n_records: int, seed: int, start: int, count: int) -> list[int]:
-    """Indices of records start .. start+count-1 of an endless stream: each pass a fresh seeded shuffle.
-
-    The i-th record drawn depends only on (seed, i), so a resumed run, and every process, agree on it.
-    """
-    out, orders = [], {}
-    for i in range(start, start + count):
-        epoch, offset = divmod(i, n_records)
-        if epoch not in orders:
-            orders[epoch] = list(range(n_records))
-            random.Random(f"{seed}/sft/epoch/{epoch}").shuffle(orders[epoch])
-        out.append(orders[epoch][offset])
-    return out
 
 
 def split(items: list, parts: int, index: int) -> list:

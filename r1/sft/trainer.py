@@ -17,26 +17,25 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from accelerate import Accelerator
 
-from r1.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
-from r1.config import save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark
-from r1.grpo.telemetry import Telemetry
 from r1.models.load import load_tokenizer
 from r1.models.lora import load_policy
 from r1.models.weights import check_sharding
-from r1.progress import console, progress_bar
-from r1.runtime import autocast, resolve_precision, set_seed, warmup_schedule
+from r1.progress import console
+from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.config import SFTConfig
-from r1.sft.data import Batch, Example, collate, load_examples, record_order, split
+from r1.sft.data import Batch, Example, collate, load_examples, split
+from r1.train.data import RecordStream
+from r1.train.eval import evaluate_benchmarks
+from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
 
 STEP_KEYS = ("step", "epoch", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "time_step")
 """Keys of every step row of output_dir/log.jsonl (loss: token mean over the step's responses; tokens:
@@ -44,54 +43,28 @@ prompt + response tokens of the step, all processes); the last row adds eval/<be
 
 
 @dataclass
-class Run:
-    accelerator: Accelerator
-    tokenizer: Any
-    examples: list[Example]
-    model: Any
-    optimizer: Any
-    scheduler: Any
-    dtype: torch.dtype
-    total_steps: int
+class Run(TrainRun):
+    examples: list[Example] = field(default_factory=list)
+    stream: RecordStream | None = None  # the order records are drawn in, the same on every process
+    dtype: torch.dtype = torch.float32
     sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective (the end-of-run eval too)
-    start: int = 0
 
 
 def train(cfg: SFTConfig) -> Path:
     """Run (or resume) SFT; returns output_dir/final, the fine-tuned model in HF format (merged with LoRA)."""
     run = setup(cfg)
-    out, accelerator = Path(cfg.output_dir), run.accelerator
-    telemetry = Telemetry(out, run.start, accelerator.is_main_process, keys=STEP_KEYS)
-    with progress_bar(accelerator.is_main_process) as bar:
-        job = bar.add_task("sft", total=run.total_steps, completed=run.start, status="")
-        for step in range(run.start + 1, run.total_steps + 1):
-            metrics = sft_step(cfg, run, step)
-            if step == run.total_steps and cfg.eval_benchmarks:
-                metrics.update(evaluate(cfg, run))
-            telemetry.log(step, metrics)
-            bar.update(job, advance=1,
-                       status=f"loss {metrics['loss']:.4f}  {metrics['tokens_per_s']:,.0f} tok/s")
-            if step == run.total_steps or cfg.save_every and step % cfg.save_every == 0:
-                save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.model),
-                                run.tokenizer, run.optimizer, run.scheduler, {"step": step})
-            accelerator.wait_for_everyone()
-    telemetry.close()
-    save_final(accelerator, accelerator.unwrap_model(run.model), run.tokenizer, out / "final")
-    if accelerator.is_main_process:
-        console.print(f"sft: saved the model to {out / 'final'}")
-    accelerator.wait_for_everyone()
-    return out / "final"
+    hooks = Hooks(step=lambda step: sft_step(cfg, run, step), keys=STEP_KEYS,
+                  status=lambda m: f"loss {m['loss']:.4f}  {m['tokens_per_s']:,.0f} tok/s",
+                  evaluate=(lambda step: evaluate(cfg, run)) if cfg.eval_benchmarks else None,
+                  eval_at_end=True)
+    return fit(cfg, run, hooks, "sft")
 
 
 def setup(cfg: SFTConfig) -> Run:
     """Check the config, tokenize the data, load the model (with LoRA adapters); resume from a checkpoint."""
     cfg.check()
-    out, ckpt = Path(cfg.output_dir), Path(cfg.output_dir) / "checkpoint"
-    resuming = has_checkpoint(ckpt)
-    if resuming and not cfg.resume:
-        raise R1Error(f"output_dir: {out} already holds an SFT run; resume=true continues it, "
-                      "or choose another output_dir")
-    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    opened = open_run(cfg, "sft")
+    accelerator = opened.accelerator
     if cfg.batch_size < accelerator.num_processes * cfg.grad_accum:
         raise R1Error(f"batch_size ({cfg.batch_size}) must be at least processes "
                       f"({accelerator.num_processes}) x grad_accum ({cfg.grad_accum})")
@@ -100,26 +73,21 @@ def setup(cfg: SFTConfig) -> Run:
     set_seed(cfg.seed)  # the same on every process: LoRA init and dropout agree
     tokenizer = load_tokenizer(cfg.model)
     examples = load_examples(cfg, tokenizer)
-    model = load_policy(cfg.model, cfg.lora, ckpt if resuming else None, accelerator.device)
+    model = load_policy(cfg.model, cfg.lora, opened.ckpt if opened.resuming else None, accelerator.device)
     limit = getattr(model.config, "max_position_embeddings", None)
     longest = max(len(e) for e in examples)
     if limit and longest > limit:
         raise R1Error(f"max_seq_len: the longest record ({longest} tokens) exceeds the model's context "
                       f"of {limit}")
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                                  weight_decay=cfg.weight_decay)
     total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(cfg, i, total))
+    optimizer, scheduler = make_optimizer(cfg, model, total)
     model, optimizer = accelerator.prepare(model, optimizer)
-    sharded = check_sharding(accelerator.unwrap_model(model))
-    run = Run(accelerator, tokenizer, examples, model, optimizer, scheduler, resolve_precision(cfg.precision),
-              total, sharded)
-    if resuming:
-        run.start = load_checkpoint(ckpt, optimizer, scheduler, accelerator.process_index,
-                                    accelerator.num_processes)["step"]
+    run = Run(accelerator, model, tokenizer, optimizer, scheduler, total, examples=examples,
+              stream=RecordStream(len(examples), f"{cfg.seed}/sft"), dtype=resolve_precision(cfg.precision),
+              sharded=check_sharding(accelerator.unwrap_model(model)))
+    resume(opened, run)
+    record_config(cfg, opened, "sft")
     if accelerator.is_main_process:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(cfg, out / "sft_config.yaml")
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         response = sum(len(e.response_ids) for e in examples) / len(examples)
         lora = " (LoRA)" if cfg.lora.enabled else ""
@@ -132,7 +100,7 @@ def setup(cfg: SFTConfig) -> Run:
 
 def step_micro_batches(cfg: SFTConfig, run: Run, step: int) -> tuple[list[Batch], int]:
     """This process's micro-batches of the step, and the response tokens of the whole step (all processes)."""
-    index = record_order(len(run.examples), cfg.seed, (step - 1) * cfg.batch_size, cfg.batch_size)
+    index = run.stream.window((step - 1) * cfg.batch_size, cfg.batch_size)
     examples = [run.examples[i] for i in index]
     if cfg.sort_by_length:
         examples.sort(key=len)
@@ -195,29 +163,10 @@ def sft_step(cfg: SFTConfig, run: Run, step: int) -> dict[str, Any]:
             "tokens_per_s": tokens / seconds, "time_step": seconds}
 
 
-def lr_factor(cfg: SFTConfig, opt_step: int, total: int) -> float:
-    """lr multiplier at an optimizer step: linear warmup, then constant or cosine to min_lr_ratio at the
-    last of `total` steps."""
-    return warmup_schedule(opt_step, cfg.warmup_steps, total - 1 - cfg.warmup_steps, cfg.lr_schedule,
-                           cfg.min_lr_ratio)
-
-
 def evaluate(cfg: SFTConfig, run: Run) -> dict[str, float]:
-    """Held-out pass@1 of the trained model on each benchmark (main process), under output_dir/eval/."""
-    from r1.eval.run import EvalConfig, fresh_dir, run_eval, training_eval_root
-
-    metrics: dict[str, float] = {}
-    with training_eval_root(Path(cfg.output_dir) / "eval", run.accelerator.is_main_process, run.sharded) as root:
-        model = run.accelerator.unwrap_model(run.model).eval()
-        for benchmark in cfg.eval_benchmarks if root else []:
-            where = fresh_dir(root / benchmark.replace(":", "_"))
-            summary = run_eval(EvalConfig(
-                output_dir=str(where), model=f"{cfg.output_dir} (sft)", benchmark=benchmark,
-                n=cfg.eval_problems, k=cfg.eval_k, temperature=cfg.eval_temperature, top_p=1.0,
-                max_new_tokens=cfg.eval_max_new_tokens, template=cfg.template, suffix=cfg.suffix,
-                stop=cfg.stop, seed=cfg.seed), model=model, tokenizer=run.tokenizer)
-            metrics[f"eval/{benchmark}/pass@1"] = summary["pass@1"]
-            metrics[f"eval/{benchmark}/mean_tokens"] = summary["mean_tokens"]
-        model.train()
-    run.accelerator.wait_for_everyone()
-    return metrics
+    """Held-out pass@1 of the trained model on each benchmark, under output_dir/eval/."""
+    return evaluate_benchmarks(
+        run.accelerator, run.model, run.tokenizer, run.sharded, Path(cfg.output_dir) / "eval",
+        cfg.eval_benchmarks, f"{cfg.output_dir} (sft)", n=cfg.eval_problems, k=cfg.eval_k,
+        temperature=cfg.eval_temperature, top_p=1.0, max_new_tokens=cfg.eval_max_new_tokens,
+        template=cfg.template, suffix=cfg.suffix, stop=cfg.stop, seed=cfg.seed)

@@ -13,8 +13,8 @@ from r1.tasks.linear import Linear
 
 FAMILIES: dict[str, TaskFamily] = {f.name: f for f in (Arithmetic(), Countdown(), Linear())}
 
-__all__ = ["FAMILIES", "Problem", "Step", "TaskFamily", "generate", "get_family", "sample_problems",
-           "split_of", "verify"]
+__all__ = ["FAMILIES", "Problem", "Step", "TaskFamily", "generate", "get_family", "per_family",
+           "sample_problems", "split_of", "verify"]
 
 
 def get_family(name: str) -> TaskFamily:
@@ -44,13 +44,18 @@ def sample_problems(family: str, split: str, n: int, seed: int = 0,
                   f"asked for {n}")
 
 
+def per_family(n: int, names: list[str]) -> list[tuple[str, int]]:
+    """(family, count) pairs: `n` split as evenly as possible, the first families taking the remainder."""
+    return [(name, n // len(names) + (1 if index < n % len(names) else 0))
+            for index, name in enumerate(names)]
+
+
 def generate(family: str, split: str, n: int, seed: int = 0,
              difficulty: int | None = None) -> list[dict[str, Any]]:
     """Records (`id`, `task`, `problem`, `answer`, `solution`, …); `family='all'` mixes every family."""
     names = list(FAMILIES) if family == "all" else [family]
     records = []
-    for index, name in enumerate(names):
-        count = n // len(names) + (1 if index < n % len(names) else 0)
+    for name, count in per_family(n, names):
         level = difficulty or get_family(name).default_difficulty
         for i, problem in enumerate(sample_problems(name, split, count, seed, difficulty)):
             records.append(problem.record(f"{name}-{split}-{seed}-{i:05d}", level))

@@ -32,12 +32,17 @@ class Arithmetic(TaskFamily):
             chosen.append(op)
             terms.append(rng.randint(2, 9) if op == "*" else rng.randint(100, 999))
         text = str(terms[0]) + "".join(f"{op}{t}" for op, t in zip(chosen, terms[1:]))
-        steps, value = _solve(terms, chosen)
+        groups, value = worked_operations(terms, chosen)
+        steps = [step for group in groups for step in group]
         return Problem(self.name, f"Compute {text}.", str(value), steps)
 
     def verify(self, record: dict, answer: str) -> bool:
         value = parse_int(answer)
         return value is not None and value == int(record["answer"])
+
+    def vote_key(self, record: dict, answer: str) -> str | None:
+        value = parse_int(answer)
+        return None if value is None else str(value)
 
     def wrong_answer(self, problem: Problem, rng: random.Random) -> str:
         truth = int(problem.answer)
@@ -47,17 +52,18 @@ class Arithmetic(TaskFamily):
         return str(truth + rng.choice([-100, -10, -1, 1, 10, 100]))
 
 
-def _solve(terms: list[int], ops: list[str]) -> tuple[list[Step], int]:
-    """× first, then + and − left to right; each binary operation shown column by column."""
-    steps: list[Step] = []
+def worked_operations(terms: list[int], ops: list[str]) -> tuple[list[list[Step]], int]:
+    """The steps of each binary operation in the order worked (× first, then + and − left to right),
+    each shown column by column and ending with its result; and the final value."""
+    groups: list[list[Step]] = []
     terms, ops = list(terms), list(ops)
     while "*" in ops:
         i = ops.index("*")
-        steps += mul_steps(terms[i], terms[i + 1])
+        groups.append(mul_steps(terms[i], terms[i + 1]))
         terms[i : i + 2] = [terms[i] * terms[i + 1]]
         del ops[i]
     value = terms[0]
     for op, term in zip(ops, terms[1:]):
-        steps += add_steps(value, term) if op == "+" else sub_steps(value, term)
+        groups.append(add_steps(value, term) if op == "+" else sub_steps(value, term))
         value = value + term if op == "+" else value - term
-    return steps, value
+    return groups, value

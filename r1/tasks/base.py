@@ -64,6 +64,11 @@ class TaskFamily:
         """True when `answer` (the text inside <answer>…</answer>) solves the record's problem."""
         raise NotImplementedError
 
+    def vote_key(self, record: dict[str, Any], answer: str) -> str | None:
+        """What cons@k votes on: two answers with the same key get the same verdict from `verify`, so
+        answer forms the verifier accepts alike (`=12`, `1 2`, `12`) vote together; None is no vote."""
+        return answer.strip() or None
+
     def wrong_answer(self, problem: Problem, rng: random.Random) -> str:
         """A plausible mistake, for the base corpus's direct answers that are wrong."""
         raise NotImplementedError

@@ -54,6 +54,14 @@ class Countdown(TaskFamily):
             return False
         return value == record["target"] and Counter(used) == Counter(record["numbers"])
 
+    def vote_key(self, record: dict, answer: str) -> str | None:
+        """The value reached and the numbers used: correctness depends on both, not on the value alone."""
+        try:
+            value, used = evaluate(answer.split("=")[0])
+        except ExprError:
+            return None
+        return f"{value} from {' '.join(map(str, sorted(used)))}"
+
     def wrong_answer(self, problem: Problem, rng: random.Random) -> str:
         numbers, target = problem.fields["numbers"], problem.fields["target"]
         for _ in range(20):  # a random combination reaches the target by chance ~8% of the time

@@ -38,11 +38,20 @@ class Linear(TaskFamily):
         return Problem(self.name, f"Solve {text}.", str(x), steps)
 
     def verify(self, record: dict, answer: str) -> bool:
-        text = answer.strip()
-        if text.lower().startswith("x"):
-            text = text[1:].strip()
-        value = parse_int(text)
+        value = _solution(answer)
         return value is not None and value == int(record["answer"])
+
+    def vote_key(self, record: dict, answer: str) -> str | None:
+        value = _solution(answer)
+        return None if value is None else str(value)
 
     def wrong_answer(self, problem: Problem, rng: random.Random) -> str:
         return str(max(0, int(problem.answer) + rng.choice([-3, -2, -1, 1, 2, 3])))
+
+
+def _solution(answer: str) -> int | None:
+    """The value of `x` in an answer such as `4`, `x=4` or `x = 4`."""
+    text = answer.strip()
+    if text.lower().startswith("x"):
+        text = text[1:].strip()
+    return parse_int(text)

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from r1.eval.metrics import cons_at_k, group_answers, majority_vote, pass_at_k
+from r1.eval.metrics import cons_at_k, group_answers, pass_at_k
 
 
 def brute_force_pass_at_k(n: int, c: int, k: int) -> Fraction:
@@ -48,19 +48,27 @@ def test_equivalent_minority_strings_outvote_a_repeated_string():
     # "7" appears twice as a string, but 1/2 written three ways is the real majority
     answers = ["7", "7", "0.5", r"\frac{1}{2}", "1/2"]
     correct = [False, False, True, True, True]
-    assert majority_vote(answers) == 2
     assert cons_at_k(answers, correct) == 1.0
 
 
-def test_tie_goes_to_the_group_seen_first():
-    assert majority_vote(["4", "3", "3.0", "4"]) == 0
-    assert majority_vote(["3", "4", "4", "3"]) == 0
-    assert cons_at_k(["4", "3", "3", "4"], [False, True, True, False]) == 0.0
-    assert cons_at_k(["3", "4", "4", "3"], [True, False, False, True]) == 1.0
+def test_a_tie_counts_each_tied_group_equally_whatever_the_order():
+    # before: the group seen first won a tie, so reordering the samples flipped cons@k between 0 and 1
+    assert cons_at_k(["4", "3", "3", "4"], [False, True, True, False]) == 0.5
+    assert cons_at_k(["3", "4", "4", "3"], [True, False, False, True]) == 0.5
+    assert cons_at_k(["3", "4", "4"], [True, False, False]) == 0.0
+
+
+def test_groups_do_not_depend_on_sample_order():
+    # a non-transitive equality: "a"~"b" and "b"~"c", but not "a"~"c"; chained, they are one group
+    near = {frozenset("ab"), frozenset("bc")}
+    equal = lambda x, y: x == y or frozenset((x, y)) in near  # noqa: E731
+    for answers in itertools.permutations(["a", "b", "c", "d"]):
+        groups = group_answers(list(answers), equal)
+        assert sorted(sorted(answers[i] for i in g) for g in groups) == [["a", "b", "c"], ["d"]]
 
 
 def test_no_answers_score_zero():
-    assert majority_vote([None, None]) is None
+    assert group_answers([None, None]) == []
     assert cons_at_k([None, None], [False, False]) == 0.0
     assert cons_at_k([None, "5"], [False, True]) == 1.0  # a missing answer is no vote
 
@@ -82,3 +90,32 @@ def test_docstring_examples():
 
     result = doctest.testmod(metrics)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _tiny_cons(record: dict, answers: list[str]) -> float:
+    from r1.eval.report import summarize
+    from r1.tasks import verify
+
+    rows = [{"id": record["id"], "answer": a, "correct": verify(record, a), "tokens": 1} for a in answers]
+    return summarize([record], rows, "tiny", len(rows))[f"cons@{len(rows)}"]
+
+
+COUNTDOWN = {"id": "c", "task": "countdown", "numbers": [2, 3, 4], "target": 10, "answer": "2*3+4"}
+
+
+@pytest.mark.parametrize("answers, expected", [
+    (["5+5", "2*3+4", "4+3*2"], 1.0),  # two valid expressions outvote one that reuses a number
+    (["2*3+4", "5+5", "5+5"], 0.0),  # the value alone is right, the repeated expression is not
+])
+def test_countdown_votes_by_what_the_verifier_checks(answers, expected):
+    # before: votes grouped by value and the first member decided, so these scored 0 and 1
+    for order in itertools.permutations(answers):
+        assert _tiny_cons(COUNTDOWN, list(order)) == expected
+
+
+def test_answer_forms_the_verifier_accepts_vote_together():
+    record = {"id": "a", "task": "arithmetic", "answer": "12"}
+    # before: "=12" and "1 2" were each their own group, so the two "13"s won
+    assert _tiny_cons(record, ["=12", "1 2", "13", "13", "12"]) == 1.0
+    linear = {"id": "l", "task": "linear", "answer": "4"}
+    assert _tiny_cons(linear, ["x=4", "x = 4", "5", "5"]) == 0.5  # a 2-2 tie: half credit

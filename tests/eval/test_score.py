@@ -67,3 +67,23 @@ def test_bad_completion_files_give_one_line_errors(tmp_path):
         score_files(data, no_completion, "math")
     with pytest.raises(R1Error, match="task"):
         score_files(data, unknown, "poetry")
+
+
+def test_tiny_readable_format_is_scored_from_the_summary(tmp_path):
+    from r1.tasks.cold_start import cold_start_records
+
+    records = cold_start_records(30, seed=0)
+    data = write_jsonl(tmp_path / "d.jsonl", [{k: r[k] for k in r if k not in ("prompt", "response")}
+                                              for r in records])
+    # the cold-start responses themselves, and the same with the summary's box moved to a wrong answer
+    # while the reasoning ends with a box of the right one: the summary wins
+    right = [{"id": r["id"], "completion": r["response"]} for r in records]
+    moved = [{"id": r["id"], "completion": r["response"].replace(
+        "\n</think>", f" \\boxed{{{r['answer']}}}\n</think>").replace(
+        f"\\boxed{{{r['answer']}}}.</summary>", "\\boxed{0}.</summary>")} for r in records]
+    assert all(f"\\boxed{{{r['answer']}}}\n</think>" in m["completion"] and
+               m["completion"].endswith("\\boxed{0}.</summary>") for m, r in zip(moved, records))
+    good = score_files(data, write_jsonl(tmp_path / "right.jsonl", right), "tiny")
+    bad = score_files(data, write_jsonl(tmp_path / "moved.jsonl", moved), "tiny")
+    assert good["pass@1"] == 1.0 and set(good["by_family"]) == {"arithmetic", "countdown", "linear"}
+    assert bad["pass@1"] == 0.0

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
+from r1.models.load import load_model
 from tests.launch import launch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,13 +38,14 @@ for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
     groups = []
     for i in range(4):  # global group i: record i, on rank i % world at shard index i // world
         lengths = torch.randint(1, 13, (4,), generator=g).tolist()
-        rollouts = [Rollout(i, j, "", torch.randint(5, 100, (n,), generator=g).tolist(), n < 12 or j == 0)
+        rollouts = [Rollout(i, j, "", torch.randint(5, 100, (n,), generator=g).tolist(), n < 12 or j == 0,
+                            eos_id=run.tokenizer.eos_token_id if n < 12 or j == 0 else None)
                     for j, n in enumerate(lengths)]
         rewards = torch.rand(4, generator=g)
         if i % world == rank:
             groups.append((i // world, rollouts, rewards))
     seen = {}
-    def record(step=run.optimizer.step, model=run.accelerator.unwrap_model(run.policy)):
+    def record(step=run.optimizer.step, model=run.accelerator.unwrap_model(run.model)):
         seen["grads"] = [p.grad.detach().clone() for p in model.parameters()]
         return step()
     run.optimizer.step = record
@@ -51,9 +53,53 @@ for aggregation in ("seq-mean-token-mean", "token-mean", "constant"):
     assert metrics["skipped"] is False, metrics
     if run.accelerator.is_main_process:
         torch.save({"grads": seen["grads"], "kl": metrics["kl"],
-                    "weights": [p.detach() for p in run.accelerator.unwrap_model(run.policy).parameters()]},
+                    "weights": [p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()]},
                    f"{out}/{aggregation}.pt")
 """
+
+UNEVEN = """
+import sys, torch
+torch.set_num_threads(1)
+from r1.grpo.config import GRPOConfig
+from r1.grpo.trainer import learn, setup
+from r1.rollout import Rollout
+
+model, out = sys.argv[1:3]
+cfg = GRPOConfig(model=model, output_dir=out, families=["arithmetic"], train_problems=8, group_size=2,
+                 grad_accum=6, max_new_tokens=12, lr=1e-3, max_grad_norm=1e9, save_every=0)
+run = setup(cfg)
+rank, world = run.accelerator.process_index, run.accelerator.num_processes
+g = torch.Generator().manual_seed(0)
+groups = []
+for i in range(5):  # rank 0 keeps groups 0-3 (8 rows: 6 micro-batches), rank 1 group 4 (2 rows)
+    rollouts = [Rollout(i, j, "", torch.randint(5, 100, (3 + i + j,), generator=g).tolist(), True,
+                        eos_id=run.tokenizer.eos_token_id) for j in range(2)]
+    rewards = torch.tensor([1.0, 0.0]) if i % 2 else torch.tensor([0.0, 1.0])
+    record = 2 * i if i < 4 else 1  # rank 0's shard holds records 0, 2, 4, ..., rank 1's 1, 3, ...
+    if world == 1:
+        groups.append((record, rollouts, rewards))
+    elif (rank == 0) == (i < 4):
+        groups.append((record // 2, rollouts, rewards))
+metrics = learn(cfg, run, groups, {})
+assert metrics["skipped"] is False, metrics
+if run.accelerator.is_main_process:
+    torch.save([p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()], f"{out}/w.pt")
+"""
+
+
+def test_ranks_short_of_rows_run_the_same_collectives(tiny_model_dir, tmp_path):
+    """With filter_equal_groups a rank can hold fewer rows than grad_accum while another holds more:
+    before, each ran min(grad_accum, rows) micro-batches, each with a collective, and the run hung."""
+    script = tmp_path / "uneven.py"
+    script.write_text(UNEVEN)
+    for world in (1, 2):
+        (tmp_path / f"world{world}").mkdir()
+        launch([script, tiny_model_dir, tmp_path / f"world{world}"], world, timeout=120)
+    one, two = (torch.load(tmp_path / f"world{w}" / "w.pt") for w in (1, 2))
+    base = load_model(tiny_model_dir)
+    assert any(not torch.equal(a, b) for a, b in zip(one, base.parameters()))  # the update moved it
+    for a, b in zip(one, two):
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-5)
 
 
 def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir, tmp_path):

@@ -14,7 +14,7 @@ import torch
 
 from r1.config import read_yaml
 from r1.grpo.config import GRPOConfig
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
 from r1.grpo.trainer import train
 from r1.models.pretrain import PretrainConfig, is_pretrained, pretrain
 

@@ -5,7 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from r1.grpo.config import GRPOConfig
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
 from r1.grpo.trainer import train
 from tests.killing import kill_after_checkpoint
 

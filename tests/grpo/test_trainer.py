@@ -8,12 +8,16 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+import r1.grpo.sampling as sampling
 import r1.grpo.trainer as trainer
 from r1.errors import R1Error
 from r1.grpo.config import GRPOConfig
 from r1.grpo.loss import grpo_loss
-from r1.grpo.rollouts import PromptStream, build_batch, completion_logprobs, micro_batches
-from r1.grpo.telemetry import STEP_KEYS, read_log
+from r1.grpo.batch import build_batch, micro_batches
+from r1.grpo.forward import completion_logprobs
+from r1.grpo.stream import PromptStream
+from r1.grpo.trainer import STEP_KEYS
+from r1.train.telemetry import read_log
 from r1.rollout import Rollout
 
 SMALL = dict(prompts_per_step=3, group_size=4, max_new_tokens=40, train_problems=50, save_every=0,
@@ -86,7 +90,7 @@ def test_lora_trains_adapters_against_the_adapter_free_base(tiny_model_dir, tmp_
                                lora={"enabled": True, "r": 4}))
     assert run.start == 2
     saved = load_file(tmp_path / "checkpoint" / "adapter_model.safetensors")
-    live = {k: v for k, v in run.policy.state_dict().items() if "lora_" in k}
+    live = {k: v for k, v in run.model.state_dict().items() if "lora_" in k}
     assert len(saved) == len(live) > 0
     assert all(torch.equal(v, live[k.replace(".weight", ".default.weight")]) for k, v in saved.items())
 
@@ -118,12 +122,12 @@ def test_bad_input_is_refused_with_one_clear_line(tiny_model_dir, tmp_path):
     refused(r"group_size \(G\) must be >= 2", group_size=1)
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    refused("gave no training problems", data=str(empty))
+    refused("holds no records", data=str(empty))
     refused("longer than max_prompt_tokens=5", max_prompt_tokens=5)
     refused("exceeds the model's context", max_new_tokens=10_000)
     refused("unknown task family", families=["nope"])
     trainer.train(config(tiny_model_dir, tmp_path / "done", max_steps=1))
-    with pytest.raises(R1Error, match="already holds a GRPO run"):
+    with pytest.raises(R1Error, match="already holds a grpo run"):
         trainer.train(config(tiny_model_dir, tmp_path / "done", max_steps=2, resume=False))
 
 
@@ -145,7 +149,7 @@ def test_dynamic_sampling_drops_equal_groups_and_draws_more(tiny_model_dir, tmp_
         rewards = torch.tensor([[0.0] * 4 if g % 2 == 0 else [1.0, 0.0, 0.0, 0.0] for g in range(groups)])
         return rewards.flatten(), {"accuracy": rewards.flatten().tolist()}
 
-    monkeypatch.setattr(trainer, "score", every_other_group_equal)
+    monkeypatch.setattr(sampling, "score", every_other_group_equal)
     trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, filter_equal_groups=True,
                          max_sample_rounds=4))
     row = read_log(tmp_path / "log.jsonl")[0]
@@ -155,7 +159,7 @@ def test_dynamic_sampling_drops_equal_groups_and_draws_more(tiny_model_dir, tmp_
 
 
 def test_all_groups_equal_means_no_update(tiny_model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer, "score", lambda c, records, rollouts: (torch.zeros(len(rollouts)), {}))
+    monkeypatch.setattr(sampling, "score", lambda c, records, rollouts: (torch.zeros(len(rollouts)), {}))
     final = trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, filter_equal_groups=True,
                                  max_sample_rounds=2))
     row = read_log(tmp_path / "log.jsonl")[0]
@@ -183,14 +187,14 @@ def test_prompts_from_a_jsonl_file(tiny_model_dir, tmp_path):
 
 def _fake_rollouts(lengths, finished, vocab=20, offset=10):
     g = torch.Generator().manual_seed(0)
-    return [Rollout(0, i, "", (torch.randint(0, vocab, (n,), generator=g) + offset).tolist(), f)
-            for i, (n, f) in enumerate(zip(lengths, finished))]
+    return [Rollout(0, i, "", (torch.randint(0, vocab, (n,), generator=g) + offset).tolist(), f,
+                    eos_id=1 if f else None) for i, (n, f) in enumerate(zip(lengths, finished))]
 
 
 def test_batch_layout_appends_eos_to_finished_and_positions_skip_padding(tiny_model):
     prompts = [[4, 28, 39, 1, 5], [4, 28, 39, 40, 37, 41, 1, 5]]  # different lengths: left padding
     rollouts = _fake_rollouts([3, 6], [True, False])
-    batch = build_batch(prompts, rollouts, torch.tensor([1.0, -1.0]), pad_id=0, eos_id=1)
+    batch = build_batch(prompts, rollouts, torch.tensor([1.0, -1.0]), pad_id=0)
     assert batch.prompt_width == 8 and batch.completion_mask.sum(1).tolist() == [4, 6]
     assert batch.input_ids[0, 8:12].tolist() == rollouts[0].token_ids + [1]  # eos after a finished one
     assert batch.truncated.tolist() == [False, True]
@@ -209,15 +213,15 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mas
     model = tiny_model
     prompts = [[4, 28, 39, 1, 5]] * 3 + [[4, 28, 39, 40, 37, 1, 5]] * 4
     rollouts = _fake_rollouts([3, 9, 1, 5, 7, 2, 4], [True, False, True, True, False, True, True])
-    batch = build_batch(prompts, rollouts, torch.linspace(-1, 1, 7), pad_id=0, eos_id=1)
+    batch = build_batch(prompts, rollouts, torch.linspace(-1, 1, 7), pad_id=0)
 
     def grads(accum):
         cfg = GRPOConfig(output_dir="x", model="x", aggregation=aggregation, mask_truncated=mask_truncated,
                          grad_accum=accum, max_new_tokens=12)
         model.zero_grad()
-        parts, counts = micro_batches(cfg, batch)
+        parts, counts = micro_batches(cfg, batch, accum)
         weights = [c / sum(counts) for c in counts]
-        assert len(parts) == accum and sum(len(p) for p in parts) == len(batch)
+        assert len(parts) == accum and sum(len(p) for p in parts) == max(len(batch), accum)
         for part, weight in zip(parts, weights):
             logp, _ = completion_logprobs(model, part, 1.0)
             loss, _ = grpo_loss(logp, logp.detach(), None, part.advantages, part.completion_mask,
@@ -226,10 +230,10 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, aggregation, mas
             (loss * weight).backward()
         return [p.grad.clone() for p in model.parameters()]
 
-    whole, split = grads(1), grads(3)
+    whole, split, padded = grads(1), grads(3), grads(10)  # 10 > 7 rows: 3 fillers that count 0
     model.zero_grad()
-    for a, b in zip(whole, split):
-        assert torch.allclose(a, b, atol=1e-6, rtol=1e-4)
+    for a, b, c in zip(whole, split, padded):
+        assert torch.allclose(a, b, atol=1e-6, rtol=1e-4) and torch.allclose(a, c, atol=1e-6, rtol=1e-4)
 
 
 def test_prompt_stream_is_a_function_of_seed_and_cursor():
@@ -242,13 +246,18 @@ def test_prompt_stream_is_a_function_of_seed_and_cursor():
     assert again.take(3) == first[4:7]
 
 
-def test_lr_schedule_warms_up_then_decays():
-    cfg = GRPOConfig(output_dir="x", model="x", warmup_steps=2, lr_schedule="cosine", max_steps=12,
-                     min_lr_ratio=0.1)
-    factors = [trainer.lr_factor(cfg, i) for i in range(13)]
+def test_lr_schedule_reaches_its_floor_at_the_last_optimizer_step(tiny_model_dir, tmp_path):
+    """One schedule for every stage (r1.train.schedule); before, GRPO's cosine stopped short of its floor."""
+    cfg = config(tiny_model_dir, tmp_path / "s", warmup_steps=2, lr_schedule="cosine", max_steps=6, mu=2,
+                 min_lr_ratio=0.1)
+    run = trainer.setup(cfg)
+    factors = []
+    for _ in range(cfg.max_steps * cfg.mu):
+        factors.append(run.scheduler.get_last_lr()[0] / cfg.lr)
+        run.optimizer.step()
+        run.scheduler.step()
     assert factors[:3] == [0.5, 1.0, 1.0] and factors[-1] == pytest.approx(0.1)
     assert all(a >= b for a, b in zip(factors[1:], factors[2:]))
-    assert trainer.lr_factor(GRPOConfig(output_dir="x", model="x"), 50) == 1.0
 
 
 def test_recipe_loads(tmp_path):
@@ -274,15 +283,29 @@ def test_cli_grpo_refuses_in_one_line(tiny_model_dir, tmp_path):
         "error: group_size (G) must be >= 2 so completions can be compared, got 1"]
 
 
-def test_batch_carries_sampler_logprobs_with_nan_for_the_appended_eos():
-    rollouts = [Rollout(0, 0, "", [5, 6], True, [-0.5, -0.25]), Rollout(0, 1, "", [7], False, [-1.0])]
-    batch = build_batch([[3, 4], [3, 4]], rollouts, torch.zeros(2), pad_id=0, eos_id=1)
+def test_batch_carries_sampler_logprobs_with_nan_where_unknown():
+    rollouts = [Rollout(0, 0, "", [5, 6], True, [-0.5, -0.25], eos_id=1), Rollout(0, 1, "", [7], False, [-1.0])]
+    batch = build_batch([[3, 4], [3, 4]], rollouts, torch.zeros(2), pad_id=0)
     assert batch.sampler_logp.shape == batch.completion_mask.shape == (2, 3)
     assert batch.sampler_logp[0, :2].tolist() == [-0.5, -0.25] and math.isnan(batch.sampler_logp[0, 2])
     assert batch.sampler_logp[1, 0] == -1.0 and batch.sampler_logp[1, 1:].isnan().all()
     assert batch.rows(1, 2).sampler_logp.shape == (1, 1)  # columns cut with the rest
-    plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0, eos_id=1)
+    plain = build_batch([[3, 4]], [Rollout(0, 0, "", [5], True)], torch.zeros(1), pad_id=0)
     assert plain.sampler_logp is None
+    known = build_batch([[3]], [Rollout(0, 0, "", [5], True, [-0.5], eos_id=2, eos_logprob=-0.1)],
+                        torch.zeros(1), pad_id=0)
+    assert known.input_ids[0].tolist() == [3, 5, 2] and known.sampler_logp[0].tolist() == pytest.approx([-0.5, -0.1])
+
+
+def test_batch_trains_only_on_sampled_tokens():
+    """A completion ended by a stop string gets no eos (none was sampled; before, one was appended and
+    trained on); one ended on an eos id gets the id it sampled, whichever of the model's eos ids."""
+    rollouts = [Rollout(0, 0, "", [5, 6], True), Rollout(0, 1, "", [7], True, eos_id=9),
+                Rollout(0, 2, "", [8], False)]
+    batch = build_batch([[3]] * 3, rollouts, torch.zeros(3), pad_id=0)
+    assert batch.completion_mask.sum(1).tolist() == [2, 2, 1]
+    assert batch.input_ids[:, 1:].tolist() == [[5, 6], [7, 9], [8, 0]]
+    assert batch.truncated.tolist() == [False, False, True]
 
 
 def test_compile_sends_sampling_and_both_forwards_through_the_compiled_path(tiny_model_dir, tmp_path,

@@ -34,7 +34,7 @@ def test_vllm_rollouts_follow_every_update(tiny_model_dir, tmp_path, lora):
                      save_every=0, max_steps=3, lora={"enabled": lora, "r": 8})
     run = setup(cfg)
     prompts = [render_chat(p) for p in PROBLEMS]
-    hf = HFEngine(run.accelerator.unwrap_model(run.policy), run.tokenizer)
+    hf = HFEngine(run.accelerator.unwrap_model(run.model), run.tokenizer)
     start = _greedy(run.engine, prompts)
     assert start == _greedy(hf, prompts)
     moved = False
@@ -59,7 +59,7 @@ def test_vllm_with_lora_resumes_with_the_checkpointed_adapters(tiny_model_dir, t
     run = setup(cfg.model_copy(update={"max_steps": 3}))
     assert run.start == 2
     prompts = [render_chat(p) for p in PROBLEMS]
-    resumed = _greedy(HFEngine(run.accelerator.unwrap_model(run.policy), run.tokenizer), prompts)
+    resumed = _greedy(HFEngine(run.accelerator.unwrap_model(run.model), run.tokenizer), prompts)
     base = _greedy(HFEngine(load_model(tiny_model_dir), run.tokenizer), prompts)
     assert resumed != base, "two steps at lr 3e-2 should change some greedy completion"
     assert _greedy(run.engine, prompts) == resumed

@@ -12,7 +12,7 @@ import torch
 from torch._dynamo.utils import counters
 
 from r1.errors import R1Error
-from r1.grpo.rollouts import completion_logprobs
+from r1.grpo.forward import completion_logprobs
 from r1.models.fast import FastLM
 from r1.rollout.lean import lean_sample
 from tests.models.test_fast import _batch, _qwen2

@@ -8,7 +8,8 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
-from r1.grpo.rollouts import build_batch, completion_logprobs
+from r1.grpo.batch import build_batch
+from r1.grpo.forward import completion_logprobs
 from r1.models.fast import FastLM, unsupported
 from r1.rollout import Rollout
 from r1.rollout.lean import _draw, lean_sample
@@ -36,11 +37,12 @@ def _batch(vocab, groups=3, group_size=4, seed=0):
     g = torch.Generator().manual_seed(seed)
     prompts = [torch.randint(3, vocab, (int(n),), generator=g).tolist()
                for n in torch.randint(4, 12, (groups,), generator=g)]
-    rollouts = [Rollout(0, 0, "", torch.randint(3, vocab, (int(n),), generator=g).tolist(), bool(f))
+    rollouts = [Rollout(0, 0, "", torch.randint(3, vocab, (int(n),), generator=g).tolist(), bool(f),
+                        eos_id=1 if f else None)
                 for n, f in zip(torch.randint(1, 15, (groups * group_size,), generator=g),
                                 torch.randint(0, 2, (groups * group_size,), generator=g))]
     prompt_ids = [p for p in prompts for _ in range(group_size)]
-    return build_batch(prompt_ids, rollouts, torch.randn(groups * group_size, generator=g), 0, 1)
+    return build_batch(prompt_ids, rollouts, torch.randn(groups * group_size, generator=g), 0)
 
 
 def _hf_logprobs(model, batch, temperature):
@@ -123,7 +125,7 @@ def test_other_models_and_wrappers_take_the_hf_path(tiny_model):
 
 
 def test_length_chunks_split_only_when_padding_would_dominate():
-    from r1.grpo.rollouts import length_chunks
+    from r1.grpo.forward import length_chunks
 
     assert length_chunks([64] * 64) == [(0, 64)]  # equal lengths: one chunk
     skewed = length_chunks(sorted([3] * 15 + [60]))
@@ -136,8 +138,9 @@ def test_one_long_completion_does_not_change_the_numbers(tiny_model):
     g = torch.Generator().manual_seed(3)
     prompts = [torch.randint(3, 100, (int(n),), generator=g).tolist() for n in (5, 9, 7, 11)]
     lengths = [2, 3, 1, 2] * 3 + [3, 2, 1, 60]
-    rollouts = [Rollout(0, 0, "", torch.randint(3, 100, (n,), generator=g).tolist(), True) for n in lengths]
-    batch = build_batch([p for p in prompts for _ in range(4)], rollouts, torch.randn(16, generator=g), 0, 1)
+    rollouts = [Rollout(0, 0, "", torch.randint(3, 100, (n,), generator=g).tolist(), True, eos_id=1)
+                for n in lengths]
+    batch = build_batch([p for p in prompts for _ in range(4)], rollouts, torch.randn(16, generator=g), 0)
     mask = batch.completion_mask
     ours, entropy = completion_logprobs(tiny_model, batch, 0.9, with_entropy=True)
     theirs = _hf_logprobs(tiny_model, batch, 0.9)

@@ -13,7 +13,9 @@ from safetensors.torch import load_file
 
 from r1.errors import R1Error
 from r1.models.corpus import render_chat
-from r1.models.pretrain import DONE_FILE, PretrainConfig, is_pretrained, lr_at, pretrain
+from r1.models.pretrain import PretrainConfig, is_pretrained, pretrain
+from r1.train.checkpoint import FINAL_MARKER
+from r1.train.telemetry import read_log
 
 # Smaller than the session model: the resume test runs it three times.
 RESUME = dict(max_steps=40, batch_size=4, block_size=64, hidden_size=32, num_layers=1, num_heads=2,
@@ -21,13 +23,14 @@ RESUME = dict(max_steps=40, batch_size=4, block_size=64, hidden_size=32, num_lay
 
 
 def test_loss_falls(tiny_model_dir):
-    log = [json.loads(line) for line in (tiny_model_dir / "pretrain_log.jsonl").read_text().splitlines()]
+    assert tiny_model_dir.name == "final"  # the stage skeleton's place for a finished model
+    log = read_log(tiny_model_dir.parent / "log.jsonl")
     losses = [row["loss"] for row in log]
-    assert [row["step"] for row in log] == list(range(len(log)))  # log_every=1, no gaps or repeats
+    assert [row["step"] for row in log] == list(range(1, len(log) + 1))  # log_every=1, no gaps or repeats
     first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
     assert last < first - 1.0, (first, last)
-    done = json.loads((tiny_model_dir / DONE_FILE).read_text())
-    assert done["steps"] == len(log) and done["parameters"] > 0
+    done = json.loads((tiny_model_dir / FINAL_MARKER).read_text())
+    assert done["steps"] == len(log) and done["parameters"] > 0 and done["stage"] == "pretrain"
 
 
 def test_output_is_a_plain_hf_checkpoint(tiny_model_dir, tiny_tokenizer):
@@ -53,19 +56,27 @@ def test_auto_tokenizer_round_trips(tiny_model_dir):
 def test_is_pretrained_only_once_finished(tmp_path):
     assert not is_pretrained(tmp_path)
     assert not is_pretrained(tmp_path / "missing")
-    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "final").mkdir()
+    (tmp_path / "final" / "config.json").write_text("{}")
     assert not is_pretrained(tmp_path)  # a model without the done marker, e.g. a killed run
-    (tmp_path / DONE_FILE).write_text("{}")
-    assert is_pretrained(tmp_path)
+    (tmp_path / "final" / FINAL_MARKER).write_text("{}")
+    assert is_pretrained(tmp_path) and is_pretrained(tmp_path / "final")
 
 
-def test_lr_schedule_warms_up_then_decays():
+def test_lr_schedule_warms_up_then_decays_to_its_floor_at_the_last_step():
+    from r1.train.schedule import lr_scheduler
+
     cfg = PretrainConfig(output_dir="x", lr=1e-3, warmup_steps=10, max_steps=100, min_lr_ratio=0.1)
-    lrs = [lr_at(cfg, s) for s in range(100)]
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=cfg.lr)
+    scheduler, lrs = lr_scheduler(optimizer, cfg, cfg.max_steps), []
+    for _ in range(cfg.max_steps):
+        lrs.append(scheduler.get_last_lr()[0])
+        optimizer.step()
+        scheduler.step()
     assert lrs[9] == pytest.approx(1e-3)
     assert all(a < b for a, b in zip(lrs[:9], lrs[1:10]))
     assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
-    assert lrs[-1] == pytest.approx(1e-4, rel=0.01)
+    assert lrs[-1] == pytest.approx(1e-4, rel=1e-9)  # the floor, reached at the last step
 
 
 def _child_script(out):
@@ -95,7 +106,8 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):
 
     pretrain(PretrainConfig(output_dir=str(killed), **RESUME))
     pretrain(PretrainConfig(output_dir=str(whole), **RESUME))
-    resumed, straight = load_file(killed / "model.safetensors"), load_file(whole / "model.safetensors")
+    resumed = load_file(killed / "final" / "model.safetensors")
+    straight = load_file(whole / "final" / "model.safetensors")
     assert resumed.keys() == straight.keys()
     for name in straight:
         assert torch.allclose(resumed[name], straight[name], rtol=0, atol=1e-7), name

@@ -8,7 +8,7 @@ accelerate enables FSDP only on accelerators, so here the policy is sharded with
 import pytest
 import torch
 
-from r1.checkpoint import STATE_FILE, load_checkpoint
+from r1.train.checkpoint import STATE_FILE, load_checkpoint
 from r1.errors import R1Error
 from tests.launch import launch
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 import torch, torch.distributed as dist
 from accelerate import Accelerator
-from r1.checkpoint import load_checkpoint, save_checkpoint, save_final
+from r1.train.checkpoint import load_checkpoint, save_checkpoint, save_final
 from r1.models.load import load_model, load_tokenizer
 from r1.models.weights import full_state_dict, sharding
 from r1.rollout import HFEngine, SamplingParams

@@ -10,7 +10,7 @@ from tests.rewards.registry_fixture import scratch_registry  # noqa: F401  (a fi
 from r1.rewards import RewardCombiner, RewardWeights, combine, register_reward, task_accuracy
 
 GOOD = "<think>7+5=12 carry 1</think><answer>12</answer>"
-WRONG = "<think>7+5=13</think><answer>13</answer>"
+WRONG = "<think>7+5=13 carry 0</think><answer>13</answer>"
 UNFORMATTED = "12"
 ARITH = dict(task=["arithmetic"] * 3, answer=["12"] * 3, id=["a", "b", "c"])
 

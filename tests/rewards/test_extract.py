@@ -75,3 +75,36 @@ def test_parse_number_compares_numerically():
 ])
 def test_think_text(text, expected):
     assert think_text(text) == expected
+
+
+READABLE = r"<think>7+5=12</think><summary>Adding gives 7+5=12, so the answer is \boxed{12}.</summary>"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (READABLE, "12"),
+    # the summary wins over a box tried in the reasoning, even one that comes later in a malformed text
+    (r"<think>first \boxed{11}, no</think><summary>so the answer is \boxed{12}.</summary>", "12"),
+    (r"<summary>so \boxed{12}.</summary> then \boxed{13}", "12"),
+    # a summary that states no boxed answer gives none, not the reasoning's box
+    (r"<think>\boxed{11}</think><summary>the answer is twelve</summary>", None),
+    # the last summary counts, as the last <answer> does
+    (r"<summary>\boxed{1}</summary><summary>\boxed{2}</summary>", "2"),
+    # an unclosed summary is no summary: the old rule (last box anywhere) applies
+    (r"<think>\boxed{11}</think><summary>so \boxed{12}", "12"),
+    (r"<think>\boxed{11}</think><summary>so 12", "11"),
+])
+def test_readable_format_answer_is_read_from_the_summary(text, expected):
+    assert extract_answer(text) == expected
+
+
+def test_answer_tag_still_wins_over_a_summary():
+    assert extract_answer(r"<summary>\boxed{1}</summary><answer>2</answer>") == "2"
+    assert extract_answer(r"<think>a</think><answer>3</answer><summary>\boxed{4}</summary>") == "3"
+
+
+@pytest.mark.parametrize("fallback, expected", [
+    ("none", None), ("last_number", "12"), ("text", "7 and 5 make 12 apples"),
+])
+def test_fallbacks_look_only_inside_the_summary(fallback, expected):
+    text = "<think>try 99 first</think><summary> 7 and 5 make 12 apples </summary> 100"
+    assert extract_answer(text, fallback=fallback) == expected

@@ -1,5 +1,7 @@
 """Language consistency: script-based word counts inside the reasoning."""
 
+import math
+
 import pytest
 
 from r1.rewards import get_reward
@@ -27,9 +29,19 @@ def test_share_mixed_tiny_world_reasoning():
     assert language_share(cot, "zh") == pytest.approx(6 / 7)
 
 
-def test_no_words_is_consistent():
-    assert language_share("12+30=42\n42*2=84", "en") == 1.0
-    assert language_share("12+30=42\n42*2=84", "zh") == 1.0
+def test_a_reasoning_without_words_is_not_scored():
+    """Before, an empty or digits-only reasoning scored 1.0, so dropping the reasoning maximised the
+    reward. Now it is not scored (None -> NaN in the combiner, adding nothing to the total)."""
+    assert language_share("12+30=42\n42*2=84", "en") is None
+    assert language_share("12+30=42\n42*2=84", "zh") is None
+    dropped, digits, english = ("<think></think><answer>42</answer>", "<think>12+30=42</think><answer>42</answer>",
+                                "<think>12+30=42 carry 0</think><answer>42</answer>")
+    assert language_consistency([dropped, digits, english]) == [None, None, 1.0]
+    from r1.rewards.combine import RewardCombiner, RewardWeights
+
+    totals, parts = RewardCombiner(RewardWeights(language=0.5)).score(
+        [dropped, english], task=["arithmetic"] * 2, answer=["42"] * 2)
+    assert totals == pytest.approx([1.0, 1.5]) and math.isnan(parts["language"][0])
 
 
 def test_reward_reads_only_the_reasoning():

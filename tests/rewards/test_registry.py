@@ -96,7 +96,7 @@ def test_records_keep_only_aligned_lists():
 def test_r1_rewards_take_trl_style_calls():
     # GRPOTrainer calls reward_func(prompts=..., completions=..., completion_ids=..., **dataset_columns,
     # trainer_state=...); every r1 reward must accept that.
-    completions = [[{"role": "assistant", "content": "<think>7+5=12</think><answer>12</answer>"}]]
+    completions = [[{"role": "assistant", "content": "<think>7+5=12 carry 1</think><answer>12</answer>"}]]
     kwargs = dict(prompts=[[{"role": "user", "content": "Compute 7+5."}]], completion_ids=[[1, 2]],
                   answer=["12"], task=["arithmetic"], id=["t-0"], trainer_state=object(),
                   log_extra=None, log_metric=None)

@@ -47,6 +47,7 @@ def test_gsm8k_reference_solutions_with_answer_tags(gsm8k):
 def test_math500(math500, field):
     completions = [f"\\boxed{{{r['answer']}}}" if field == "answer" else r["solution"] for r in math500]
     answers, ids = [r["answer"] for r in math500], [r["id"] for r in math500]
+    assert len(math500) == 500 and len({r["id"] for r in math500}) == 500  # the whole benchmark
     scores = math_accuracy(completions, answer=answers, id=ids)
     assert [r["id"] for r, s in zip(math500, scores) if s != 1.0] == []
     wrong = math_accuracy(completions, answer=shifted(answers), id=shifted(ids))

@@ -1,6 +1,7 @@
 """HFEngine on the session's tiny model: order, padding, stops, truncation, seeds."""
 
 import pytest
+import torch
 
 from r1.errors import R1Error
 from r1.models.corpus import render_chat
@@ -130,3 +131,41 @@ def test_make_engine(tiny_model_dir, tmp_path):
         make_engine("bogus", str(tiny_model_dir))
     with pytest.raises(R1Error, match=str(tmp_path)):
         make_engine("hf", str(tmp_path))
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_stops_on_every_eos_id_of_the_generation_config(tiny_model, tiny_tokenizer, prompts, lean):
+    """Qwen2.5 and Llama 3 list several eos ids in generation_config; the engine must stop on each,
+    as vLLM does (before, only the tokenizer's eos stopped it), and report the one it sampled."""
+    import copy
+
+    model = copy.deepcopy(tiny_model)
+    params = SamplingParams(n=1, temperature=0, max_new_tokens=30)
+    plain = HFEngine(model, tiny_tokenizer, lean=lean).generate(prompts[:1], params)[0][0]
+    assert len(plain.token_ids) > 4
+    second_eos = plain.token_ids[3]  # a token the greedy continuation samples at step 3
+    model.generation_config.eos_token_id = [tiny_tokenizer.eos_token_id, second_eos]
+    stopped = HFEngine(model, tiny_tokenizer, lean=lean).generate(prompts[:1], params)[0][0]
+    first = plain.token_ids.index(second_eos)
+    assert stopped.token_ids == plain.token_ids[:first] and stopped.finished
+    assert stopped.eos_id == second_eos and stopped.text == tiny_tokenizer.decode(plain.token_ids[:first])
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_sampled_pad_tokens_are_kept(tiny_model, tiny_tokenizer, prompts, lean):
+    """A pad token the model samples is part of what it generated (before, it was silently dropped, so
+    the trained sequence differed from the sampled one). The pad row of the tied embedding is set to a
+    token the greedy continuation uses: the pad's lower id wins the tie, so greedy samples pad there."""
+    import copy
+
+    model = copy.deepcopy(tiny_model)
+    params = SamplingParams(n=1, temperature=0, max_new_tokens=30)
+    plain = HFEngine(model, tiny_tokenizer, lean=lean).generate(prompts[:1], params)[0][0]
+    pad = tiny_tokenizer.pad_token_id
+    target = next(t for t in plain.token_ids if t > pad and t not in tiny_tokenizer.all_special_ids)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[pad] = model.get_input_embeddings().weight[target]
+        model.get_output_embeddings().weight[pad] = model.get_output_embeddings().weight[target]
+    padded = HFEngine(model, tiny_tokenizer, lean=lean).generate(prompts[:1], params)[0][0]
+    assert padded.token_ids == [pad if t == target else t for t in plain.token_ids]
+    assert padded.finished == plain.finished and padded.eos_id == plain.eos_id

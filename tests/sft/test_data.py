@@ -11,7 +11,8 @@ from r1.prompts import build_prompt
 from r1.rewards.format import is_r1_zero_format
 from r1.rewards.tiny import tiny_accuracy
 from r1.sft.config import SFTConfig
-from r1.sft.data import IGNORE, collate, load_examples, read_records, record_order, split
+from r1.sft.data import IGNORE, collate, load_examples, read_records, split
+from r1.train.data import RecordStream
 
 
 def write_jsonl(path, records) -> str:
@@ -135,11 +136,11 @@ def test_overlong_records_can_be_dropped_instead(tiny_tokenizer, tmp_path):
 
 
 def test_record_order_is_a_seeded_shuffle_per_epoch_and_split_covers_everything():
-    first_two_epochs = record_order(10, seed=1, start=0, count=20)
+    first_two_epochs = RecordStream(10, seed=1).window(0, 20)
     assert sorted(first_two_epochs[:10]) == sorted(first_two_epochs[10:]) == list(range(10))
     assert first_two_epochs[:10] != first_two_epochs[10:]
-    assert record_order(10, seed=1, start=7, count=6) == first_two_epochs[7:13]  # a resumed run agrees
-    assert record_order(10, seed=2, start=0, count=10) != first_two_epochs[:10]
+    assert RecordStream(10, seed=1).window(7, 6) == first_two_epochs[7:13]  # a resumed run agrees
+    assert RecordStream(10, seed=2).window(0, 10) != first_two_epochs[:10]
     items = list(range(7))
     assert [split(items, 3, i) for i in range(3)] == [[0, 1], [2, 3, 4], [5, 6]]
     assert torch.equal(torch.tensor(sum((split(items, 3, i) for i in range(3)), [])), torch.tensor(items))

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
 from r1.sft import SFTConfig, train
 from tests.launch import launch
 

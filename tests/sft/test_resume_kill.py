@@ -4,7 +4,7 @@ run."""
 import torch
 from safetensors.torch import load_file
 
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
 from r1.sft import SFTConfig, train
 from tests.killing import kill_after_checkpoint
 

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 import r1.sft.trainer as trainer
 from r1.config import load_config
 from r1.errors import R1Error
-from r1.grpo.telemetry import read_log
+from r1.train.telemetry import read_log
 from r1.models.load import load_model
 from r1.sft.config import SFTConfig
 from r1.sft.data import collate
@@ -93,7 +93,7 @@ def test_a_stopped_run_resumes_to_identical_weights(tiny_model_dir, tmp_path, mo
     assert [row["step"] for row in read_log(tmp_path / "b" / "log.jsonl")] == [1, 2, 3, 4, 5]
     assert [row["loss"] for row in read_log(tmp_path / "b" / "log.jsonl")] == \
         [row["loss"] for row in read_log(tmp_path / "a" / "log.jsonl")]
-    with pytest.raises(R1Error, match="already holds an SFT run"):
+    with pytest.raises(R1Error, match="already holds a sft run"):
         trainer.train(config(tiny_model_dir, tmp_path / "b", **run, resume=False))
 
 

@@ -1,6 +1,8 @@
-"""Trainer checkpoints (GRPO, SFT): an HF model (or LoRA adapter) + tokenizer directory plus
-trainer_state.pt (optimizer, scheduler, RNG states, step, data cursor). Written to a temporary
-directory and swapped in whole, so a kill mid-save leaves the previous checkpoint intact.
+"""The one checkpoint format of every training stage: an HF model (or LoRA adapter) + tokenizer
+directory plus trainer_state.pt (optimizer, scheduler, RNG states, step, the stage's own state such as
+data cursors). Written to a temporary directory and swapped in whole, so a kill mid-save leaves the
+previous checkpoint intact. The final model (output_dir/final) is written the same way and carries a
+marker file (FINAL_MARKER), so a directory without it was never finished.
 
 Every process calls save_checkpoint / save_final / load_checkpoint. With parameters sharded over
 processes (FSDP2, ZeRO-3) the weights are gathered into one plain HF checkpoint. With optimizer
@@ -10,6 +12,7 @@ writes everything."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from pathlib import Path
@@ -24,6 +27,7 @@ from r1.models.weights import full_state_dict, sharding
 from r1.runtime import recover_dir, swap_in_dir
 
 STATE_FILE = "trainer_state.pt"
+FINAL_MARKER = "r1_final.json"
 
 
 def _shard_file(rank: int) -> str:
@@ -84,16 +88,27 @@ def load_checkpoint(ckpt: Path, optimizer, scheduler, rank: int = 0, world: int 
     return state
 
 
-def save_final(accelerator, model, tokenizer, out: Path) -> None:
+def save_final(accelerator, model, tokenizer, out: Path, info: dict[str, Any] | None = None) -> None:
     """output_dir/final: the trained model as a plain HF directory (gathered if sharded, LoRA adapters
-    merged in). Every process calls this; the main process writes."""
+    merged in), written beside it and swapped in whole with its marker last. Every process calls this;
+    the main process writes."""
     from r1.models.lora import is_lora, merge_lora
 
     weights = full_state_dict(model) if sharding(model) else None  # collective under sharding
     if accelerator.is_main_process:
+        tmp = out.with_name(out.name + ".tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
         if weights is not None:
-            model.save_pretrained(out, state_dict=weights)
+            model.save_pretrained(tmp, state_dict=weights)
         else:
-            (merge_lora(model) if is_lora(model) else model).save_pretrained(out)
-        tokenizer.save_pretrained(out)
+            (merge_lora(model) if is_lora(model) else model).save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / FINAL_MARKER).write_text(json.dumps(info or {}, indent=2, default=str))
+        swap_in_dir(tmp, out)
     accelerator.wait_for_everyone()
+
+
+def is_final(path: str | Path) -> bool:
+    """True for a model directory a stage finished writing (its marker is there)."""
+    return (recover_dir(Path(path)) / FINAL_MARKER).is_file()

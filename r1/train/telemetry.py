@@ -1,7 +1,9 @@
-"""Per-step metrics of a GRPO run: one JSON line each in output_dir/log.jsonl, and TensorBoard scalars.
+"""Per-step metrics of a training stage: one JSON line each in output_dir/log.jsonl, and TensorBoard
+scalars.
 
-Every row has the keys in `STEP_KEYS`; eval rows add `eval/<benchmark>/pass@1` and friends. On resume
-the rows after the checkpoint's step are dropped (they will be redone), and TensorBoard purges them.
+Every row has the stage's step keys (e.g. `r1.grpo.trainer.STEP_KEYS`); eval rows add
+`eval/<benchmark>/pass@1` and friends. On resume the rows after the checkpoint's step are dropped (they will be redone), and
+TensorBoard purges them.
 """
 
 from __future__ import annotations
@@ -10,14 +12,6 @@ import json
 import math
 from pathlib import Path
 from typing import Any
-
-STEP_KEYS = (
-    "step", "reward", "accuracy", "completion_len_mean", "completion_len_max", "truncated_frac",
-    "equal_groups_frac", "groups", "loss", "kl", "entropy", "clip_frac", "clip_frac_low",
-    "clip_frac_high", "ratio_mean", "grad_norm", "lr", "tokens_per_s", "time_generate", "time_reward",
-    "time_reference", "time_update", "time_step", "skipped",
-)
-"""Keys of every step row; `reward/<component>` keys are added for each reward component."""
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
@@ -42,7 +36,7 @@ def _clean(value: Any) -> Any:
 
 class Telemetry:
     def __init__(self, output_dir: str | Path, resume_step: int = 0, enabled: bool = True,
-                 keys: tuple[str, ...] = STEP_KEYS):
+                 keys: tuple[str, ...] = ("step",)):
         self.enabled, self.keys = enabled, keys
         if not enabled:
             return
@@ -71,17 +65,3 @@ class Telemetry:
         if self.enabled:
             self.file.close()
             self.writer.close()
-
-
-def across_processes(accelerator, metrics: dict[str, Any]) -> dict[str, Any]:
-    """Mean of each numeric metric over processes (max for *_max); one process: unchanged."""
-    if accelerator.num_processes == 1:
-        return metrics
-    import torch
-
-    out = dict(metrics)
-    for key, value in metrics.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            t = torch.tensor(float(value), device=accelerator.device)
-            out[key] = float(accelerator.reduce(t, "max" if key.endswith("_max") else "mean"))
-    return out

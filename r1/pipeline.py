@@ -1,0 +1,231 @@
+"""`r1 pipeline -c recipe.yaml`: the stages of a recipe, in order, each into output_dir/<stage name>/.
+
+    output_dir: runs/r1
+    seed: 0
+    stages:
+      - name: base                      # a name of your choosing; later stages refer to it
+        kind: pretrain                  # a registered stage (r1.stages): pretrain, sft, grpo, eval, ...
+        recipe: pretrain.yaml           # optional: a stage recipe to start from (relative to this file)
+        settings: {max_steps: 800}      # optional: fields of the stage's config, over the recipe
+      - name: cold_start
+        kind: sft
+        settings: {model: base, data: cold_start_data}   # an earlier stage's name stands for its output
+
+An input field (`model`, `data`, ... as the stage's registry entry lists) naming an earlier stage gets
+that stage's output: output_dir/<name>/final for a model, output_dir/<name>/data.jsonl for data.
+Every stage's config is built and checked before the first stage starts.
+
+A finished stage leaves output_dir/<name>/r1_stage.json with a hash of its kind, its config and the
+hashes of the stages it reads from; a re-run skips a stage whose hash is unchanged, so changing a stage
+re-runs it and everything downstream of it. A stage whose hash changed starts afresh (its old
+directory is kept as <name>.stale until the next such change); an interrupted stage resumes from its
+own checkpoint. `--from S` re-runs S and every later stage; `--only S` runs S alone (its inputs must
+have finished).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from r1.config import merge_dicts, describe_validation_error, parse_overrides, read_yaml
+from r1.errors import R1Error
+from r1.progress import console
+from r1.stages import Stage, get_stage
+
+MARKER = "r1_stage.json"
+DATA_FILE = "data.jsonl"  # where a data-producing stage writes its records
+
+
+class StageEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    """The stage's name: its directory under output_dir, and how later stages refer to its output."""
+    kind: str
+    """A registered stage: pretrain, sft, grpo, eval, ..."""
+    recipe: str | None = None
+    """A stage recipe (YAML) to start from, relative to the pipeline file."""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """Fields of the stage's config, over the recipe; output_dir is set by the pipeline."""
+
+
+class PipelineRecipe(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    output_dir: str
+    """Every stage writes into output_dir/<stage name>/."""
+    seed: int = 0
+    """The seed of every stage that sets none."""
+    stages: list[StageEntry]
+    """The stages, in the order they run."""
+
+
+@dataclass
+class Planned:
+    entry: StageEntry
+    stage: Stage
+    config: Any  # the stage's validated config
+    digest: str  # hash of kind, config and upstream digests
+    out: Path
+
+    @property
+    def result(self) -> Path:
+        """What later stages receive when they name this one."""
+        if self.stage.produces == "model":
+            return self.out / "final"
+        if self.stage.produces == "data":
+            return self.out / DATA_FILE
+        return self.out
+
+
+@dataclass
+class Plan:
+    recipe: PipelineRecipe
+    stages: list[Planned]
+
+    def find(self, name: str) -> Planned:
+        for planned in self.stages:
+            if planned.entry.name == name:
+                return planned
+        raise R1Error(f"pipeline: no stage named {name!r} (stages: "
+                      f"{', '.join(p.entry.name for p in self.stages)})")
+
+
+def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
+    """Read a pipeline recipe, apply `key=value` overrides (output_dir, seed, <stage>.<field>), and
+    build and check every stage's config."""
+    path = Path(path)
+    data = read_yaml(path)
+    extra = parse_overrides(overrides or [])
+    for key in ("output_dir", "seed"):
+        if key in extra:
+            data[key] = extra.pop(key)
+    try:
+        recipe = PipelineRecipe(**data)
+    except ValidationError as err:
+        raise R1Error(describe_validation_error(err, PipelineRecipe, str(path))) from None
+    names = [s.name for s in recipe.stages]
+    if len(set(names)) != len(names):
+        raise R1Error(f"{path}: two stages share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+    for name, settings in extra.items():
+        if name not in names or not isinstance(settings, dict):
+            raise R1Error(f"command line: override {name!r} is neither output_dir, seed nor <stage>.<field> "
+                          f"of a stage ({', '.join(names)})")
+        entry = recipe.stages[names.index(name)]
+        entry.settings = merge_dicts(entry.settings, settings)
+    planned: list[Planned] = []
+    for entry in recipe.stages:
+        planned.append(_plan_stage(path, recipe, entry, planned))
+    return Plan(recipe, planned)
+
+
+def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: list[Planned]) -> Planned:
+    stage = get_stage(entry.kind)
+    where = f"{path}: stage {entry.name!r}"
+    fields: dict[str, Any] = {"seed": recipe.seed}
+    if entry.recipe:
+        fields = merge_dicts(fields, read_yaml(path.parent / entry.recipe))
+    fields = merge_dicts(fields, entry.settings)
+    if "output_dir" in entry.settings:
+        raise R1Error(f"{where}: output_dir is set by the pipeline (output_dir/{entry.name})")
+    out = Path(recipe.output_dir) / entry.name
+    fields["output_dir"] = str(out)
+    upstream = []
+    by_name = {p.entry.name: p for p in earlier}
+    for key in stage.inputs:
+        value = fields.get(key)
+        if isinstance(value, str) and value in by_name:
+            fields[key] = str(by_name[value].result)
+            upstream.append(by_name[value].digest)
+        elif isinstance(value, str) and value in [s.name for s in recipe.stages]:
+            raise R1Error(f"{where}: {key} names stage {value!r}, which runs later; a stage reads only from "
+                          "earlier stages")
+        elif isinstance(value, str) and value and not Path(value).exists() and not value.startswith("hf:"):
+            raise R1Error(f"{where}: {key}={value!r} is neither an earlier stage ({', '.join(by_name) or 'none'}) "
+                          "nor an existing path")
+    cls = stage.config_class()
+    try:
+        config = cls(**fields)
+    except ValidationError as err:
+        raise R1Error(describe_validation_error(err, cls, where)) from None
+    if hasattr(config, "check"):
+        try:
+            config.check()
+        except R1Error as err:
+            raise R1Error(f"{where}: {err}") from None
+    dump = config.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps({"kind": stage.name, "config": dump, "upstream": upstream},
+                                       sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return Planned(entry, stage, config, digest, out)
+
+
+def _marker(planned: Planned) -> dict[str, Any]:
+    try:
+        return json.loads((planned.out / MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_marker(planned: Planned, finished: bool) -> None:
+    planned.out.mkdir(parents=True, exist_ok=True)
+    tmp = planned.out / (MARKER + ".tmp")
+    tmp.write_text(json.dumps({"kind": planned.stage.name, "digest": planned.digest, "finished": finished,
+                               "result": str(planned.result)}, indent=2))
+    tmp.replace(planned.out / MARKER)
+
+
+def is_done(planned: Planned) -> bool:
+    marker = _marker(planned)
+    return bool(marker.get("finished")) and marker.get("digest") == planned.digest
+
+
+def run_pipeline(plan: Plan, start: str | None = None, only: str | None = None) -> list[Path]:
+    """Run the plan's stages in order (see the module docstring); returns each stage's result."""
+    if start and only:
+        raise R1Error("pipeline: give --from or --only, not both")
+    names = [p.entry.name for p in plan.stages]
+    first = names.index(plan.find(start).entry.name) if start else 0
+    chosen = {plan.find(only).entry.name} if only else set(names[first:])
+    results = []
+    for index, planned in enumerate(plan.stages):
+        name = planned.entry.name
+        if name not in chosen:
+            if not is_done(planned) and (only or index < first):
+                raise R1Error(f"pipeline: stage {name!r} has not finished with this recipe's settings; "
+                              "run the pipeline without --from/--only first")
+            results.append(planned.result)
+            continue
+        forced = start is not None or only is not None
+        if is_done(planned) and not forced:
+            console.print(f"pipeline: {name} ({planned.stage.name}) finished earlier with these settings; skipped")
+            results.append(planned.result)
+            continue
+        marker = _marker(planned)
+        if planned.out.exists() and (forced or marker.get("digest") != planned.digest):
+            _set_aside(planned.out)
+        _write_marker(planned, finished=False)
+        console.print(f"pipeline: {name} ({planned.stage.name}) -> {planned.out}")
+        try:
+            planned.stage.run_fn()(planned.config)
+        except R1Error as err:
+            raise R1Error(f"stage {name!r}: {err}") from None
+        _write_marker(planned, finished=True)
+        results.append(planned.result)
+    console.print(f"pipeline: all {len(plan.stages)} stages done in {plan.recipe.output_dir}")
+    return results
+
+
+def _set_aside(out: Path) -> None:
+    """Move a stage directory made with other settings out of the way, keeping one old copy."""
+    stale = out.with_name(out.name + ".stale")
+    if stale.exists():
+        shutil.rmtree(stale)
+    out.rename(stale)
+    console.print(f"pipeline: {out} was made with other settings; moved to {stale}, starting afresh")

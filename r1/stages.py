@@ -1,0 +1,83 @@
+"""The stage registry: every stage of the recipe as a config class, a run function and one line here.
+
+The CLI's stage commands (`r1 pretrain`, `r1 sft`, `r1 grpo`, ...) and `r1 pipeline` are built from
+this table, so a new stage is: a config class (fields documented where declared), a function
+`run(cfg) -> Path` that returns what it produced, and one `register(Stage(...))` line below.
+Classes and functions are named as "module:attribute" and imported only when used, so `r1 --help`
+stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from r1.errors import R1Error
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    """The command name, and a pipeline stage's `kind`."""
+    config: str
+    """module:Class of the stage's config (a StageConfig)."""
+    run: str
+    """module:function taking the config and returning what the stage produced (a path)."""
+    help: str
+    """One line for `r1 --help`."""
+    produces: Literal["model", "data", "eval"]
+    """A model directory (output_dir/final), a data file for a later stage, or an evaluation."""
+    inputs: tuple[str, ...] = ()
+    """Config fields that name an input model or data; in a pipeline they may name an earlier stage."""
+    command: bool = True
+    """Whether the CLI builds `r1 <name>` from this entry (eval has a hand-written command)."""
+
+    def config_class(self) -> type:
+        return _load(self.config)
+
+    def run_fn(self) -> Callable[[Any], Path]:
+        return _load(self.run)
+
+
+def _load(spec: str) -> Any:
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def register(stage: Stage) -> Stage:
+    if stage.name in STAGES:
+        raise ValueError(f"stage {stage.name!r} is registered twice")
+    STAGES[stage.name] = stage
+    return stage
+
+
+def get_stage(name: str) -> Stage:
+    if name not in STAGES:
+        raise R1Error(f"unknown stage kind {name!r} (known: {', '.join(STAGES)})")
+    return STAGES[name]
+
+
+register(Stage("pretrain", "r1.models.pretrain:PretrainConfig", "r1.models.pretrain:pretrain",
+               "Pretrain the tiny base model (tokenizer + Llama decoder) on the task corpus; resumes if stopped.",
+               produces="model"))
+register(Stage("sft", "r1.sft.config:SFTConfig", "r1.sft.trainer:train",
+               "Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if "
+               "stopped.", produces="model", inputs=("model", "data")))
+register(Stage("grpo", "r1.grpo.config:GRPOConfig", "r1.grpo.trainer:train",
+               "GRPO (R1-Zero and reasoning RL): sample G completions per prompt, reward them, update the "
+               "policy; resumes if stopped.", produces="model", inputs=("model", "data")))
+register(Stage("eval", "r1.eval.run:EvalConfig", "r1.eval.run:evaluate_stage",
+               "Sample k completions per problem and report pass@1, pass@k and cons@k; resumes if stopped.",
+               produces="eval", inputs=("model", "data"), command=False))
+register(Stage("cold-start-data", "r1.tasks.stages:ColdStartDataConfig", "r1.tasks.stages:cold_start_data",
+               "Write tiny-world cold-start SFT records (readable English reasoning, then a summary).",
+               produces="data", command=False))
+register(Stage("non-reasoning-data", "r1.tasks.stages:NonReasoningDataConfig",
+               "r1.tasks.stages:non_reasoning_data",
+               "Write tiny-world non-reasoning SFT records (empty reasoning, a reference reply).",
+               produces="data", command=False))

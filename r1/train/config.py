@@ -1,0 +1,43 @@
+"""Fields every training stage has: the optimizer, its schedule, checkpoints, precision.
+
+Ranges are checked when the config is loaded (pydantic constraints), so a bad value fails in the first
+second with one line naming the key. A stage redeclares a field only to change its default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from r1.config import StageConfig
+
+PositiveInt = Annotated[int, Field(ge=1)]
+Count = Annotated[int, Field(ge=0)]
+Rate = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class TrainConfig(StageConfig):
+    max_steps: Count = 200
+    """Optimizer steps (GRPO: rollout batches) in all."""
+    lr: Rate = 1e-4
+    """Peak learning rate."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """constant after warmup, or cosine decay that reaches lr * min_lr_ratio at the last step."""
+    warmup_steps: Count = 0
+    """Linear warmup, in optimizer steps."""
+    min_lr_ratio: Share = 0.1
+    """Where the cosine ends, as a share of lr."""
+    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    """AdamW weight decay."""
+    adam_betas: tuple[Share, Share] = (0.9, 0.999)
+    """AdamW's beta1 and beta2."""
+    max_grad_norm: Rate = 1.0
+    """Gradients are clipped to this global norm."""
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    """Autocast dtype of the forward (auto: bf16 where the hardware has it)."""
+    save_every: Count = 50
+    """Write output_dir/checkpoint every this many steps (0: only at the end)."""
+    resume: bool = True
+    """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""

@@ -1,0 +1,54 @@
+"""Training records and the order a stage draws them in.
+
+Training reads the **train** split by default (a DatasetDict directory, hf:NAME), evaluation the test
+split; a stage's `data_split` picks another. The draw order is an endless seeded stream: each pass over
+the records is a fresh shuffle, and the n-th record drawn depends only on (seed, n), so a resumed run,
+and every process of a multi-process run, draws exactly what an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from r1.errors import R1Error
+
+
+def load_training_records(data: str, split: str = "train") -> list[dict[str, Any]]:
+    """Records of a JSONL file, a `datasets` directory or hf:NAME (the given split); never empty."""
+    from r1.eval.data import load_data
+
+    records = load_data(data, split=split)
+    if not records:
+        raise R1Error(f"data: {data} holds no records")
+    return records
+
+
+class RecordStream:
+    """Indices into `size` records, drawn as an endless stream of seeded shuffles."""
+
+    def __init__(self, size: int, seed: int | str):
+        if size < 1:
+            raise R1Error("data: no records to draw from")
+        self.size, self.seed = size, seed
+        self.cursor = 0
+        self._orders: dict[int, list[int]] = {}
+
+    def at(self, n: int) -> int:
+        """The index of the n-th record drawn (0-based)."""
+        epoch, offset = divmod(n, self.size)
+        if epoch not in self._orders:
+            order = list(range(self.size))
+            random.Random(f"{self.seed}/epoch/{epoch}").shuffle(order)
+            self._orders = {epoch: order}  # keep one pass in memory
+        return self._orders[epoch][offset]
+
+    def window(self, start: int, count: int) -> list[int]:
+        """Indices of draws start .. start + count - 1, without moving the cursor."""
+        return [self.at(n) for n in range(start, start + count)]
+
+    def take(self, count: int) -> list[int]:
+        """Indices of the next `count` draws."""
+        picked = self.window(self.cursor, count)
+        self.cursor += count
+        return picked

@@ -1,0 +1,182 @@
+"""The loop every training stage runs: open the run (or resume it), step, log, evaluate, checkpoint,
+save the final model. A stage supplies its setup and a `Hooks` (its step, and optionally eval and
+checkpoint state); everything else is here, once.
+
+    run = open_run(cfg, "sft")            # accelerator, output_dir checks, the checkpoint to resume
+    ...build model, optimizer (make_optimizer), data...
+    return fit(cfg, TrainRun(...), Hooks(step=..., status=...))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import yaml
+from accelerate import Accelerator
+
+from r1.config import save_config
+from r1.errors import R1Error
+from r1.progress import console, progress_bar
+from r1.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
+from r1.train.schedule import lr_scheduler
+from r1.train.telemetry import Telemetry
+
+RESUMABLE = {"max_steps", "save_every", "resume", "eval_every", "eval_problems", "eval_k",
+             "eval_temperature", "eval_max_new_tokens", "eval_benchmarks", "log_every", "epochs",
+             "rollout_batch_size", "compile", "max_bad_steps"}
+"""Settings a resumed run may change (how long, how often it saves, logs and evaluates, speed-only
+switches); any other difference from the run in output_dir is refused."""
+
+
+@dataclass
+class Opened:
+    """What `open_run` found: the accelerator, where the stage writes, and whether it resumes."""
+
+    accelerator: Accelerator
+    out: Path
+    ckpt: Path
+    resuming: bool
+
+
+@dataclass
+class TrainRun:
+    """The parts of a training run the loop needs; a stage's own run state holds one."""
+
+    accelerator: Accelerator
+    model: Any  # prepared (possibly wrapped) model
+    tokenizer: Any
+    optimizer: Any
+    scheduler: Any
+    total_steps: int
+    start: int = 0
+
+
+@dataclass
+class Hooks:
+    """A stage's part of the loop."""
+
+    step: Callable[[int], dict[str, Any]]
+    """One optimizer step (GRPO: one rollout batch); returns its metrics."""
+    status: Callable[[dict[str, Any]], str]
+    """The progress bar's status text for a step's metrics."""
+    keys: tuple[str, ...] = ("step",)
+    """Keys every log row has (None where a step has no value)."""
+    evaluate: Callable[[int], dict[str, float]] | None = None
+    """Held-out evaluation at a step (metrics named eval/...)."""
+    eval_every: int = 0
+    """Evaluate every this many steps (0: never periodically)."""
+    eval_at_start: bool = False
+    """Evaluate before the first step (a fresh run only), so the curves start from the input model."""
+    eval_at_end: bool = False
+    """Evaluate after the last step."""
+    log_every: int = 1
+    """Write a log row every this many steps (and at the last one)."""
+    state: Callable[[], dict[str, Any]] = dict
+    """The stage's own state to checkpoint beside the step (e.g. data cursors); every process calls it."""
+    after_log: Callable[[int, dict[str, Any]], None] = lambda step, metrics: None
+    """Called after a step is logged, e.g. to stop the run with an R1Error."""
+    final_info: dict[str, Any] = field(default_factory=dict)
+    """Written into final/'s marker."""
+
+
+def open_run(cfg, stage: str) -> Opened:
+    """Refuse an output_dir that holds another run's checkpoint or settings that differ; start the
+    accelerator. Every stage calls this first."""
+    out = Path(cfg.output_dir)
+    ckpt = out / "checkpoint"
+    resuming = has_checkpoint(ckpt)
+    if resuming and not cfg.resume:
+        raise R1Error(f"output_dir: {out} already holds a {stage} run; resume=true continues it, "
+                      "or choose another output_dir")
+    if resuming:
+        check_same_settings(cfg, out / f"{stage}_config.yaml")
+    if out.exists() and not out.is_dir():
+        raise R1Error(f"output_dir: {out} is a file, not a directory")
+    return Opened(Accelerator(cpu=not torch.cuda.is_available()), out, ckpt, resuming)
+
+
+def check_same_settings(cfg, saved_path: Path) -> None:
+    """A resumed run must use the settings it started with, apart from those in RESUMABLE."""
+    if not saved_path.is_file():
+        return
+    saved = yaml.safe_load(saved_path.read_text()) or {}
+    now = cfg.model_dump(mode="json")
+    for key in now:
+        if key in RESUMABLE or key not in saved:
+            continue
+        if _plain(saved[key]) != _plain(now[key]):
+            raise R1Error(f"resume: {saved_path.parent} was started with {key}={saved[key]!r}, this run "
+                          f"has {key}={now[key]!r}; resume with the same value, or choose another output_dir")
+
+
+def _plain(value: Any) -> Any:
+    """Tuples and lists compare alike (YAML has only lists)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def make_optimizer(cfg, model, total_steps: int):
+    """AdamW over the trainable parameters, and the warmup + cosine schedule over `total_steps`."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                  betas=tuple(cfg.adam_betas))
+    return optimizer, lr_scheduler(optimizer, cfg, total_steps)
+
+
+def resume(opened: Opened, run: TrainRun) -> dict[str, Any]:
+    """Restore optimizer, scheduler and RNGs from the checkpoint; sets run.start; returns the rest."""
+    if not opened.resuming:
+        return {}
+    accelerator = opened.accelerator
+    state = load_checkpoint(opened.ckpt, run.optimizer, run.scheduler, accelerator.process_index,
+                            accelerator.num_processes)
+    run.start = state["step"]
+    return state
+
+
+def record_config(cfg, opened: Opened, stage: str) -> None:
+    """Write the resolved config beside the stage's outputs (main process)."""
+    if opened.accelerator.is_main_process:
+        opened.out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, opened.out / f"{stage}_config.yaml")
+
+
+def fit(cfg, run: TrainRun, hooks: Hooks, stage: str) -> Path:
+    """Steps run.start+1 .. run.total_steps with logging, eval and checkpoints; then output_dir/final."""
+    out, accelerator = Path(cfg.output_dir), run.accelerator
+    main = accelerator.is_main_process
+    telemetry = Telemetry(out, run.start, main, keys=hooks.keys)
+    if hooks.evaluate and hooks.eval_at_start and run.start == 0:
+        telemetry.log(0, hooks.evaluate(0))
+    with progress_bar(main) as bar:
+        job = bar.add_task(stage, total=run.total_steps, completed=run.start, status="")
+        for step in range(run.start + 1, run.total_steps + 1):
+            metrics = hooks.step(step)
+            last = step == run.total_steps
+            if hooks.evaluate and (hooks.eval_every and step % hooks.eval_every == 0
+                                   or last and (hooks.eval_at_end or hooks.eval_every)):
+                metrics.update(hooks.evaluate(step))
+            if last or step % hooks.log_every == 0 or any(k.startswith("eval/") for k in metrics):
+                telemetry.log(step, metrics)
+            try:
+                hooks.after_log(step, metrics)
+            except R1Error:
+                telemetry.close()
+                raise
+            bar.update(job, advance=1, status=hooks.status(metrics))
+            if last or cfg.save_every and step % cfg.save_every == 0:
+                save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.model),
+                                run.tokenizer, run.optimizer, run.scheduler, {"step": step, **hooks.state()})
+            accelerator.wait_for_everyone()
+    telemetry.close()
+    save_final(accelerator, accelerator.unwrap_model(run.model), run.tokenizer, out / "final",
+               {"stage": stage, "steps": run.total_steps, **hooks.final_info})
+    if main:
+        console.print(f"{stage}: saved the model to {out / 'final'}")
+    return out / "final"

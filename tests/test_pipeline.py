@@ -1,0 +1,104 @@
+"""`r1 pipeline`: stages in order, each config checked before anything runs, finished stages skipped,
+changed stages (and what depends on them) re-run, and a real SIGKILL inside each kind of stage resumed
+to the same final weights as an uninterrupted run."""
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from r1.cli import app
+from r1.errors import R1Error
+from r1.pipeline import MARKER, load_pipeline, run_pipeline
+from r1.stages import STAGES
+from tests.killing import kill_after_checkpoint
+
+PRETRAIN = dict(max_steps=12, batch_size=4, block_size=64, hidden_size=32, num_layers=1, num_heads=2,
+                intermediate_size=64, warmup_steps=2, log_every=1, save_every=2, precision="fp32")
+SFT = dict(model="base", families=["arithmetic"], train_problems=24, batch_size=4, max_steps=6, lr=3e-3,
+           save_every=2, max_seq_len=256)
+GRPO = dict(model="cold_start", families=["arithmetic"], train_problems=20, prompts_per_step=2, group_size=2,
+            max_new_tokens=16, max_steps=5, save_every=1, rollout_batch_size=16, lr=1e-3)
+
+
+def write_recipe(path: Path, out: Path, **changes) -> Path:
+    stages = [{"name": "base", "kind": "pretrain", "settings": dict(PRETRAIN)},
+              {"name": "cold_start", "kind": "sft", "settings": dict(SFT)},
+              {"name": "rl", "kind": "grpo", "settings": dict(GRPO)}]
+    for stage in stages:
+        stage["settings"].update(changes.get(stage["name"], {}))
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "seed": 1, "stages": stages}))
+    return path
+
+
+def weights(out: Path, stage: str) -> dict[str, torch.Tensor]:
+    return load_file(out / stage / "final" / "model.safetensors")
+
+
+def test_every_stage_is_checked_before_the_first_runs(tmp_path):
+    out = tmp_path / "run"
+    bad = write_recipe(tmp_path / "bad.yaml", out, rl={"group_size": 1})
+    for stage in STAGES.values():  # imports (torch, transformers) done, so the clock measures the check
+        stage.config_class()
+    tick = time.time()
+    with pytest.raises(R1Error, match=r"stage 'rl'.*group_size \(G\) must be >= 2"):
+        load_pipeline(bad)
+    assert time.time() - tick < 5 and not out.exists()  # not after minutes of pretraining
+    typo = write_recipe(tmp_path / "typo.yaml", out, rl={"lrr": 1.0})
+    with pytest.raises(R1Error, match=r"stage 'rl'.*unknown key 'lrr'"):
+        load_pipeline(typo)
+    later = write_recipe(tmp_path / "later.yaml", out, cold_start={"model": "rl"})
+    with pytest.raises(R1Error, match="names stage 'rl', which runs later"):
+        load_pipeline(later)
+    missing = write_recipe(tmp_path / "missing.yaml", out, cold_start={"model": "bse"})
+    with pytest.raises(R1Error, match="'bse' is neither an earlier stage"):
+        load_pipeline(missing)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(yaml.safe_dump({"output_dir": str(out), "stages": [{"name": "x", "kind": "distil"}]}))
+    with pytest.raises(R1Error, match="unknown stage kind 'distil'"):
+        load_pipeline(unknown)
+    result = CliRunner().invoke(app, ["pipeline", "-c", str(bad)])
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_reruns_skip_finished_stages_and_redo_changed_ones(tmp_path):
+    out = tmp_path / "run"
+    recipe = write_recipe(tmp_path / "r.yaml", out)
+    run_pipeline(load_pipeline(recipe))
+    stamps = {s: (out / s / "final" / "model.safetensors").stat().st_mtime_ns for s in ("base", "cold_start", "rl")}
+    run_pipeline(load_pipeline(recipe))  # nothing changed: every stage skipped
+    assert {s: (out / s / "final" / "model.safetensors").stat().st_mtime_ns for s in stamps} == stamps
+    changed = write_recipe(tmp_path / "r2.yaml", out, cold_start={"lr": 1e-3})
+    run_pipeline(load_pipeline(changed))  # sft changed: it and the RL stage after it re-run
+    after = {s: (out / s / "final" / "model.safetensors").stat().st_mtime_ns for s in stamps}
+    assert after["base"] == stamps["base"]
+    assert after["cold_start"] != stamps["cold_start"] and after["rl"] != stamps["rl"]
+    assert (out / "cold_start.stale").is_dir()  # the old stage directory kept aside, not mixed in
+    run_pipeline(load_pipeline(changed), only="rl")  # --only forces that one stage
+    assert (out / "rl" / "final" / "model.safetensors").stat().st_mtime_ns != after["rl"]
+    assert (out / "base" / "final" / "model.safetensors").stat().st_mtime_ns == stamps["base"]
+
+
+@pytest.mark.slow
+def test_a_kill_inside_each_kind_of_stage_resumes_to_the_same_weights(tmp_path):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    run_pipeline(load_pipeline(write_recipe(tmp_path / "whole.yaml", whole)))
+    recipe = write_recipe(tmp_path / "killed.yaml", killed)
+    script = ("import sys\nfrom r1.cli import app\n"
+              f"sys.argv = ['r1', 'pipeline', '-c', {str(recipe)!r}]\napp()\n")
+    for stage in ("base", "cold_start", "rl"):  # pretrain, sft, grpo
+        stopped_at = kill_after_checkpoint(script, killed / stage, 2, timeout=300)
+        assert stopped_at >= 2 and not (killed / stage / "final").exists(), stage
+        marker = yaml.safe_load((killed / stage / MARKER).read_text())
+        assert marker["finished"] is False
+    run_pipeline(load_pipeline(recipe))
+    for stage in ("base", "cold_start", "rl"):
+        a, b = weights(whole, stage), weights(killed, stage)
+        assert a.keys() == b.keys()
+        for name in a:
+            torch.testing.assert_close(b[name], a[name], rtol=0, atol=0, msg=f"{stage}: {name}")
