@@ -221,15 +221,6 @@ def pipeline(
     _run(lambda: run_pipeline(load_pipeline(config, overrides or []), start=start, only=only))
 
 
-@app.command("rejection-sample")
-def rejection_sample(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Stage-3 data: k samples per prompt, the correct ones, filtered and mixed, as JSONL for `r1 sft`."""
-    from r1.rejection import RejectionConfig
-    from r1.rejection.run import run
-
-    _run(lambda: run(_load(RejectionConfig, config, overrides)))
-
-
 @app.command()
 def plot(run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")]) -> None:
     """Write PNG curves of a GRPO run (accuracy, response length, reward vs step) into RUN_DIR/plots."""

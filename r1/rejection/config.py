@@ -10,9 +10,9 @@ from r1.eval.scoring import TASKS
 from r1.rejection.filters import FilterSettings
 from r1.rejection.judge import JudgeSettings
 
-SAMPLING_FIELDS = ("model", "data", "task", "families", "difficulty", "train_problems", "n", "k",
-                   "temperature", "top_p", "max_new_tokens", "template", "suffix", "response_prefix", "stop",
-                   "batch_size", "engine", "seed")
+SAMPLING_FIELDS = ("model", "data", "data_split", "task", "families", "difficulty", "train_problems", "n",
+                   "k", "temperature", "top_p", "max_new_tokens", "template", "suffix", "response_prefix",
+                   "stop", "batch_size", "engine", "seed")
 """What decides the samples (a resumed run must agree on them); filters, cap and mix may change."""
 
 
@@ -24,6 +24,8 @@ class RejectionConfig(SamplingConfig):
     data: str | None = None
     """A JSONL file (or datasets dir) of records with `problem` and what their verifier needs; needs
     `task`. Without it, the tiny-world `families` give the prompts (train split)."""
+    data_split: str = "train"
+    """The split of `data` to sample, when it has splits (a DatasetDict directory, hf:NAME)."""
     task: str | None = None
     """How `data` is scored: math, gsm8k, code, tiny (each record's family) by rules, as `r1 eval`
     scores; or judge, the generative judge (`judge`), for answers rules cannot check."""
@@ -78,3 +80,5 @@ class RejectionConfig(SamplingConfig):
         for bad, message in problems:
             if bad:
                 raise R1Error(message)
+        if self.scoring_task == "judge":
+            self.judge.check()

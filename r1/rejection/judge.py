@@ -81,6 +81,17 @@ class JudgeSettings(BaseModel):
     backoff: float = 1.0
     """Seconds before the first retry; each later retry waits twice as long as the one before."""
 
+    def check(self) -> None:
+        """Refuse settings the judge cannot run with, in one line (an R1Error)."""
+        if not self.base_url or not self.model:
+            raise R1Error("judge: task=judge needs judge.base_url (e.g. http://127.0.0.1:8000/v1) and "
+                          "judge.model")
+        for name, low in (("concurrency", 1), ("retries", 0), ("max_tokens", 1)):
+            if getattr(self, name) < low:
+                raise R1Error(f"judge.{name} must be >= {low}, got {getattr(self, name)}")
+        if self.timeout <= 0 or self.backoff < 0:
+            raise R1Error("judge.timeout must be > 0 and judge.backoff >= 0")
+
     @field_validator("prompt")
     @classmethod
     def _has_placeholders(cls, prompt: str) -> str:
@@ -127,14 +138,7 @@ class Judge:
     """Asks the endpoint for one verdict per (problem, reference, prediction); see the module docstring."""
 
     def __init__(self, settings: JudgeSettings):
-        if not settings.base_url or not settings.model:
-            raise R1Error("judge: task=judge needs judge.base_url (e.g. http://127.0.0.1:8000/v1) and "
-                          "judge.model")
-        for name, low in (("concurrency", 1), ("retries", 0), ("max_tokens", 1)):
-            if getattr(settings, name) < low:
-                raise R1Error(f"judge.{name} must be >= {low}, got {getattr(settings, name)}")
-        if settings.timeout <= 0 or settings.backoff < 0:
-            raise R1Error("judge.timeout must be > 0 and judge.backoff >= 0")
+        settings.check()
         self.settings = settings
         self.url = settings.base_url.rstrip("/") + "/chat/completions"
         key = os.environ.get(settings.api_key_env)

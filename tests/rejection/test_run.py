@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import r1.rejection.run as run_module
@@ -22,6 +23,7 @@ from r1.config import load_config
 from r1.errors import R1Error
 from r1.eval.scoring import extracted
 from r1.models.corpus import render_chat
+from r1.pipeline import load_pipeline
 from r1.prompts import build_prompt
 from r1.rejection import RejectionConfig
 from r1.rejection.run import run
@@ -32,14 +34,14 @@ from r1.rollout import HFEngine, SamplingParams
 from r1.sft.config import SFTConfig
 from r1.sft.data import load_examples
 from r1.tasks import generate
+from r1.tasks.general import non_reasoning_records
 from tests.eval.test_run import count_generate  # noqa: F401 - a fixture: HFEngine.generate's prompts
 from tests.rejection.servers import canned_judge, refused_url
 from tests.test_cli import assert_one_line_error
 
 K, MAX_NEW = 4, 40
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tiny" / "rejection.yaml"
-NON_REASONING = [{"prompt": f"Write a haiku about the number {i}.", "response": f"{i} stands alone ..."}
-                 for i in range(5)]
+NON_REASONING = non_reasoning_records(5, split="train", seed=0)  # `r1 tasks non-reasoning`
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -110,9 +112,9 @@ def test_keeps_exactly_the_correct_samples_once_each(greedy, finished):
     assert [(r["id"], r["prompt"], r["response"]) for r in reasoning] == [
         (f"{p['id']}/0", p["problem"], response) for p, response, ok in zip(problems, responses, right) if ok]
     mixed = [r for r in rows if r["source"] == "non_reasoning"]
-    assert len(mixed) == kept
-    assert all({"prompt": r["prompt"], "response": r["response"]} in NON_REASONING for r in mixed)
-    assert len({r["prompt"] for r in mixed}) == kept  # drawn without replacement
+    by_id = {r["id"]: r for r in NON_REASONING}
+    assert len(mixed) == kept and all({**by_id[r["id"]], "source": "non_reasoning"} == r for r in mixed)
+    assert len({r["id"] for r in mixed}) == kept  # drawn without replacement
 
 
 def test_r1_sft_reads_the_output(finished, tiny_tokenizer, tmp_path):
@@ -241,7 +243,8 @@ def test_recipe_and_command_line(tiny_model_dir, tmp_path):
     assert recipe.filters.near_duplicate == 0.9 and recipe.max_per_prompt == 2 and recipe.k == 8
     result = CliRunner().invoke(app, ["rejection-sample", "-c", str(RECIPE), f"model={tiny_model_dir}",
                                       f"output_dir={tmp_path / 'out'}", "train_problems=2", "k=2",
-                                      "max_new_tokens=16", "filters.max_response_tokens=0"])
+                                      "max_new_tokens=16", "filters.max_response_tokens=0",
+                                      "non_reasoning=null"])
     assert_error_line(result, "rejection-sample: no sample survived", "12 samples of 6 prompts")
     assert not (tmp_path / "out" / "data.jsonl").exists()
     result = CliRunner().invoke(app, ["rejection-sample", "-c", str(RECIPE), "filters.typo=1"])
@@ -253,3 +256,21 @@ def assert_error_line(result, *needles):
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and all(needle in last for needle in needles), last
+
+
+def test_a_pipeline_stage_reads_an_earlier_model_and_hands_its_data_on(tiny_model_dir, tmp_path):
+    out, problems = tmp_path / "p", write_jsonl(tmp_path / "open.jsonl", [{"problem": "Hi?", "answer": "Hi"}])
+    stages = [{"name": "rl", "kind": "grpo", "settings": {"model": str(tiny_model_dir), "max_steps": 1}},
+              {"name": "data", "kind": "rejection-sample",
+               "settings": {"model": "rl", "non_reasoning": None}},
+              {"name": "sft", "kind": "sft", "settings": {"model": str(tiny_model_dir), "data": "data"}}]
+    recipe = tmp_path / "pipeline.yaml"
+    recipe.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    plan = load_pipeline(recipe)
+    assert plan.find("data").config.model == str(out / "rl" / "final")
+    assert plan.find("sft").config.data == str(out / "data" / "data.jsonl")
+    stages[1]["settings"].update(data=str(problems), task="judge")  # no judge.base_url: refused up front
+    recipe.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    with pytest.raises(R1Error, match=r"stage 'data'.*task=judge needs judge.base_url"):
+        load_pipeline(recipe)
+    assert not out.exists()
