@@ -74,6 +74,13 @@ register(Stage("grpo", "r1.grpo.config:GRPOConfig", "r1.grpo.trainer:train",
 register(Stage("eval", "r1.eval.run:EvalConfig", "r1.eval.run:evaluate_stage",
                "Sample k completions per problem and report pass@1, pass@k and cons@k; resumes if stopped.",
                produces="eval", inputs=("model", "data"), command=False))
+register(Stage("cold-start-data", "r1.tasks.stages:ColdStartDataConfig", "r1.tasks.stages:cold_start_data",
+               "Write tiny-world cold-start SFT records (readable English reasoning, then a summary).",
+               produces="data", command=False))
+register(Stage("non-reasoning-data", "r1.tasks.stages:NonReasoningDataConfig",
+               "r1.tasks.stages:non_reasoning_data",
+               "Write tiny-world non-reasoning SFT records (empty reasoning, a reference reply).",
+               produces="data", command=False))
 register(Stage("rejection-sample", "r1.rejection.config:RejectionConfig", "r1.rejection.run:run",
                "Stage-3 data: k samples per prompt from a checkpoint, the correct ones, filtered, mixed with "
                "non-reasoning records, as JSONL for r1 sft.", produces="data",

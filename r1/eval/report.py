@@ -43,7 +43,18 @@ def _metrics(records: list[dict], by_id: dict[str, list[dict]], k: int, task: st
         f"pass@{k}": sum(pass_at_k(len(g), sum(bool(s["correct"]) for s in g), k) for g in groups) / max(1, n),
         "mean_tokens": sum(s["tokens"] for s in samples) / max(1, len(samples)),
         "truncated": sum(not s.get("finished", True) for s in samples) / max(1, len(samples)),
+        **{key: _share(samples, key) for key in STYLE_KEYS},
     }
+
+
+STYLE_KEYS = ("format_r1_zero", "format_readable", "mixed_language")
+"""Shares of samples in the R1-Zero format, in R1's readable format, and with mixed-language reasoning
+(None for samples written before r1 recorded them)."""
+
+
+def _share(samples: list[dict], key: str) -> float | None:
+    flags = [bool(s[key]) for s in samples if key in s]
+    return sum(flags) / len(flags) if flags else None
 
 
 def markdown_table(rows: dict[str, dict[str, Any]], k: int) -> str:
@@ -52,10 +63,16 @@ def markdown_table(rows: dict[str, dict[str, Any]], k: int) -> str:
     def pct(value: float | None) -> str:
         return "—" if value is None else f"{100 * value:.1f}%"
 
-    head = f"| set | problems | pass@1 | cons@{k} | pass@{k} | mean tokens |\n|---|---|---|---|---|---|\n"
+    def in_format(m: dict[str, Any]) -> float | None:  # the two formats exclude each other
+        zero, readable = m.get("format_r1_zero"), m.get("format_readable")
+        return None if zero is None or readable is None else zero + readable
+
+    head = (f"| set | problems | pass@1 | cons@{k} | pass@{k} | mean tokens | format | mixed language |\n"
+            "|---|---|---|---|---|---|---|---|\n")
     return head + "".join(
         f"| {name} | {m['n']} | {pct(m['pass@1'])} | {pct(m[f'cons@{k}'])} | {pct(m[f'pass@{k}'])} "
-        f"| {m['mean_tokens']:.1f} |\n" for name, m in rows.items())
+        f"| {m['mean_tokens']:.1f} | {pct(in_format(m))} | {pct(m.get('mixed_language'))} |\n"
+        for name, m in rows.items())
 
 
 def summary_rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from r1.config import StageConfig, save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark, load_data
-from r1.eval.scoring import TASKS, score_batch
+from r1.eval.scoring import TASKS, score_batch, style
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
@@ -184,10 +184,11 @@ def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, eng
             pairs = [(record, rollout) for record, rollouts in zip(chunk, engine.generate(prompts, params))
                      for rollout in rollouts if (str(record["id"]), rollout.sample_index) not in done]
             verdicts = score(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
+            prefilled = cfg.response_prefix.strip().startswith("<think>")
             for (record, rollout), (answer, correct) in zip(pairs, verdicts):
                 row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,
                        "answer": answer, "correct": correct, "tokens": len(rollout.token_ids),
-                       "finished": rollout.finished}
+                       "finished": rollout.finished, **style(rollout.text, prefilled)}
                 done[(str(record["id"]), rollout.sample_index)] = row
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 tokens += len(rollout.token_ids)

@@ -8,7 +8,7 @@ from typing import Any
 from r1.errors import R1Error
 from r1.eval.data import load_data, read_jsonl
 from r1.eval.report import summarize
-from r1.eval.scoring import TASKS, score_batch
+from r1.eval.scoring import TASKS, score_batch, style
 
 
 def read_completions(path: str) -> list[dict[str, Any]]:
@@ -37,7 +37,8 @@ def score_files(data: str, completions: str, task: str) -> dict[str, Any]:
     samples: dict[str, list[dict]] = defaultdict(list)
     for row, (answer, correct) in zip(rows, verdicts):
         samples[str(row["id"])].append({"id": row["id"], "answer": answer, "correct": correct,
-                                        "tokens": row.get("tokens", 0), "finished": row.get("finished", True)})
+                                        "tokens": row.get("tokens", 0), "finished": row.get("finished", True),
+                                        **style(row["completion"])})
     k = max(Counter(str(r["id"]) for r in rows).values(), default=0)
     if k == 0:
         raise R1Error(f"{completions}: no completions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from r1.rewards.combine import task_accuracy
-from r1.rewards.extract import extract_answer, normalize_number
+from r1.rewards.extract import extract_answer, normalize_number, think_text
 
 TASKS = ("math", "gsm8k", "code", "tiny")
 
@@ -17,6 +17,18 @@ def extracted(task: str, completion: str) -> str | None:
     if task == "gsm8k":
         return normalize_number(extract_answer(completion, "last_number"))
     return extract_answer(completion)
+
+
+def style(completion: str, prefilled: bool = False) -> dict[str, bool]:
+    """What a sample looks like, beside whether it is right: the R1-Zero format, R1's readable format
+    (reasoning then summary), and mixed language (its reasoning holds English and Chinese words)."""
+    from r1.rewards.format import is_r1_zero_format, is_readable_format
+    from r1.rewards.language import count_words
+
+    words = count_words(think_text(completion))
+    return {"format_r1_zero": is_r1_zero_format(completion, prefilled),
+            "format_readable": is_readable_format(completion, prefilled),
+            "mixed_language": words["en"] > 0 and words["zh"] > 0}
 
 
 def vote_key(task: str, record: dict[str, Any], answer: str | None) -> str | None:

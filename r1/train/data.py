@@ -8,8 +8,11 @@ and every process of a multi-process run, draws exactly what an uninterrupted on
 
 from __future__ import annotations
 
+import json
+import os
 import random
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 from r1.errors import R1Error
 
@@ -22,6 +25,23 @@ def load_training_records(data: str, split: str = "train") -> list[dict[str, Any
     if not records:
         raise R1Error(f"data: {data} holds no records")
     return records
+
+
+def write_records(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write records as JSONL beside `path`, then rename: a kill never leaves a half file that looks
+    finished. Returns how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+    return count
 
 
 class RecordStream:

@@ -58,3 +58,18 @@ def test_ids_compare_as_strings():
     """JSONL ids may be ints in one file and strings in another; rows still find their record."""
     s = summarize([{"id": 7}], [{"id": "7", "sample": 0, "answer": "1", "correct": True, "tokens": 3}], "math", 1)
     assert s["pass@1"] == 1.0 and "by_family" not in s
+
+
+def test_format_and_mixed_language_shares():
+    from r1.eval.scoring import style
+
+    completions = ["<think>7+5=12 carry 1</think><answer>12</answer>",  # R1-Zero format, English
+                   "<think>7加5得12 carry 1</think><summary>so the answer is \\boxed{12}.</summary>",  # readable, mixed
+                   "12"]  # neither
+    rows = [{"id": str(i), "answer": "12", "correct": True, "tokens": 3, **style(c)} for i, c in enumerate(completions)]
+    records = [{"id": str(i), "problem": "p", "answer": "12"} for i in range(3)]
+    summary = summarize(records, rows, "math", 1)
+    assert summary["format_r1_zero"] == pytest.approx(1 / 3) and summary["format_readable"] == pytest.approx(1 / 3)
+    assert summary["mixed_language"] == pytest.approx(1 / 3)
+    cells = markdown_table({"all": summary}, 1).splitlines()[2].split(" | ")
+    assert cells[-2:] == ["66.7%", "33.3% |"]

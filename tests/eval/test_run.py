@@ -17,7 +17,8 @@ from r1.rollout import HFEngine, Rollout
 from r1.tasks import generate, verify
 from r1.tasks.expr import evaluate
 
-FIELDS = {"id", "sample", "completion", "answer", "correct", "tokens", "finished"}
+FIELDS = {"id", "sample", "completion", "answer", "correct", "tokens", "finished", "format_r1_zero",
+          "format_readable", "mixed_language"}
 N, K = 5, 3
 
 

@@ -132,7 +132,7 @@ def test_r1_grpo_on_two_processes_writes_once_and_resumes(tiny_model_dir, tmp_pa
             f"output_dir={out}", "prompts_per_step=2", "group_size=4", "max_new_tokens=16", "eval_every=0",
             "save_every=1", "max_steps=2"]
     first = launch(args)
-    assert (first.stdout + first.stderr).count("grpo: saved the policy to") == 1
+    assert (first.stdout + first.stderr).count("grpo: saved the model to") == 1
     rows = read_log(out / "log.jsonl")
     assert [r["step"] for r in rows] == [1, 2]
     state = torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)
