@@ -40,6 +40,7 @@ from r1.prompts import user_message
 from r1.rejection.config import SAMPLING_FIELDS, RejectionConfig
 from r1.rejection.filters import select
 from r1.rejection.judge import Judge
+from r1.train.data import write_records
 
 STAGE = "rejection-sample"
 OUTPUTS = ("data.jsonl", "stats.json")
@@ -77,7 +78,7 @@ def _run(cfg: RejectionConfig) -> Path:
     stats["non_reasoning"], stats["records"] = len(extra), len(kept) + len(extra)
     data = out / "data.jsonl"
     write_atomic(out / "stats.json", json.dumps(stats, indent=2) + "\n")
-    write_atomic(data, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*kept, *extra]))  # last
+    write_records(data, [*kept, *extra])  # last: a whole data.jsonl means a finished run
     console.print(f"{STAGE}: {stats['records']} records ({len(kept)} reasoning, {len(extra)} non-reasoning) "
                   f"-> {data}; {summary_line(stats)}")
     return data
@@ -197,11 +198,5 @@ def draw_non_reasoning(pool: list[dict], kept: int, share: float, seed: int, sou
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file and a rename: `path` is whole or absent."""
     tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
