@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from r1.errors import R1Error
 from r1.stages import STAGES
@@ -203,9 +204,23 @@ def _stage_command(stage):
     return command
 
 
+class _StageHelp(TyperCommand):
+    """`r1 STAGE --help` ends with every config key and its help text, read from the config class when
+    the help is shown (so `r1 --help` imports no stage)."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from rich.markup import escape
+
+        from r1.config import describe_fields
+
+        self.epilog = escape("Config keys (in the recipe, or key=value):\n\n"
+                             + describe_fields(STAGES[self.name].config_class()))
+        super().format_help(ctx, formatter)
+
+
 for _stage in STAGES.values():  # r1 pretrain, r1 sft, r1 grpo, ...: one command per registered stage
     if _stage.command:
-        app.command(_stage.name, help=_stage.help)(_stage_command(_stage))
+        app.command(_stage.name, help=_stage.help, cls=_StageHelp)(_stage_command(_stage))
 
 
 @app.command()

@@ -117,6 +117,20 @@ def describe_validation_error(err: ValidationError, cls: type[BaseModel], source
     return f"{source}: key '{key}' = {value!r}: {first['msg']}"
 
 
+def describe_fields(cls: type[BaseModel], prefix: str = "") -> str:
+    """One line per field (nested models' fields as a.b): name, type, default and help text."""
+    lines = []
+    for name, field in cls.model_fields.items():
+        kind = field.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            lines.append(describe_fields(kind, f"{prefix}{name}."))
+            continue
+        default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
+        about = " ".join((field.description or "").split())
+        lines.append(f"  {prefix}{name} ({default}): {about}")
+    return "\n\n".join(lines)
+
+
 def save_config(config: StageConfig, path: str | Path) -> None:
     """Write the resolved config beside a stage's outputs, so a run records what it used."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,29 @@ MARKER = "r1_stage.json"
 DATA_FILE = "data.jsonl"  # where a data-producing stage writes its records
 
 
+class StageEval(BaseModel):
+    """Held-out evaluation of a model stage's final model, by `r1 eval`, into output_dir/<stage>/eval/."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    benchmarks: list[str] = Field(default_factory=list)
+    """Benchmarks (e.g. tiny:arithmetic, gsm8k); empty: no evaluation."""
+    n: int = Field(100, ge=1)
+    """Problems per benchmark."""
+    k: int = Field(8, ge=1)
+    """Samples per problem."""
+    temperatures: list[float] = Field(default_factory=lambda: [0.6])
+    """One evaluation per temperature (the paper: 0.6, top-p 0.95)."""
+    top_p: float = Field(0.95, gt=0, le=1)
+    """Nucleus sampling threshold."""
+    max_new_tokens: int = Field(512, ge=1)
+    """Longest completion."""
+    suffix: str = ""
+    """Appended to each problem (the tiny models know no instruction)."""
+    stop: list[str] = Field(default_factory=lambda: ["</answer>", "</summary>"])
+    """Generation ends after these (either format's last tag)."""
+
+
 class StageEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
@@ -54,6 +77,8 @@ class StageEntry(BaseModel):
     """A stage recipe (YAML) to start from, relative to the pipeline file."""
     settings: dict[str, Any] = Field(default_factory=dict)
     """Fields of the stage's config, over the recipe; output_dir is set by the pipeline."""
+    eval: bool = True
+    """Evaluate this stage's model with the pipeline's `eval` settings (model stages only)."""
 
 
 class PipelineRecipe(BaseModel):
@@ -63,6 +88,8 @@ class PipelineRecipe(BaseModel):
     """Every stage writes into output_dir/<stage name>/."""
     seed: int = 0
     """The seed of every stage that sets none."""
+    eval: StageEval = Field(default_factory=StageEval)
+    """Held-out evaluation of every model stage, part of finishing it."""
     stages: list[StageEntry]
     """The stages, in the order they run."""
 
@@ -120,6 +147,10 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
                           f"of a stage ({', '.join(names)})")
         entry = recipe.stages[names.index(name)]
         entry.settings = merge_dicts(entry.settings, settings)
+    from r1.eval.data import load_benchmark
+
+    for benchmark in recipe.eval.benchmarks:  # a typo here should not surface after the first stage
+        load_benchmark(benchmark, n=1)
     planned: list[Planned] = []
     for entry in recipe.stages:
         planned.append(_plan_stage(path, recipe, entry, planned))
@@ -161,8 +192,9 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
         except R1Error as err:
             raise R1Error(f"{where}: {err}") from None
     dump = config.model_dump(mode="json")
-    digest = hashlib.sha256(json.dumps({"kind": stage.name, "config": dump, "upstream": upstream},
-                                       sort_keys=True, default=str).encode()).hexdigest()[:16]
+    evaluation = recipe.eval.model_dump() if entry.eval and stage.produces == "model" else None
+    digest = hashlib.sha256(json.dumps({"kind": stage.name, "config": dump, "upstream": upstream,
+                                        "eval": evaluation}, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Planned(entry, stage, config, digest, out)
 
 
@@ -214,12 +246,60 @@ def run_pipeline(plan: Plan, start: str | None = None, only: str | None = None) 
         console.print(f"pipeline: {name} ({planned.stage.name}) -> {planned.out}")
         try:
             planned.stage.run_fn()(planned.config)
+            if planned.entry.eval and planned.stage.produces == "model":
+                evaluate_stage(plan.recipe.eval, planned)
         except R1Error as err:
             raise R1Error(f"stage {name!r}: {err}") from None
         _write_marker(planned, finished=True)
         results.append(planned.result)
     console.print(f"pipeline: all {len(plan.stages)} stages done in {plan.recipe.output_dir}")
+    write_results(plan)
     return results
+
+
+def evaluate_stage(settings: StageEval, planned: Planned) -> None:
+    """r1 eval of the stage's final model on each benchmark and temperature, into its eval/ directory
+    (resumable like any r1 eval)."""
+    from r1.eval.run import EvalConfig, run_eval
+
+    for temperature in settings.temperatures:
+        for benchmark in settings.benchmarks:
+            out = planned.out / "eval" / f"T{temperature:g}" / benchmark.replace(":", "_")
+            run_eval(EvalConfig(output_dir=str(out), model=str(planned.result), benchmark=benchmark,
+                                n=settings.n, k=settings.k, temperature=temperature, top_p=settings.top_p,
+                                max_new_tokens=settings.max_new_tokens, suffix=settings.suffix,
+                                stop=settings.stop, seed=planned.config.seed))
+
+
+def results_rows(plan: Plan) -> list[dict[str, Any]]:
+    """One row per (model stage, temperature, benchmark family) from the stages' eval summaries."""
+    rows = []
+    for planned in plan.stages:
+        for summary_path in sorted((planned.out / "eval").glob("T*/*/summary.json")):
+            summary = json.loads(summary_path.read_text())
+            for family, m in (summary.get("by_family") or {summary_path.parent.name: summary}).items():
+                rows.append({"stage": planned.entry.name, "T": summary_path.parent.parent.name[1:],
+                             "family": family, **m})
+    return rows
+
+
+def write_results(plan: Plan) -> Path:
+    """output_dir/results.md: pass@1, length, format and mixed-language rate per stage and family."""
+    def pct(value) -> str:
+        return "—" if value is None else f"{100 * value:.1f}%"
+
+    lines = ["| stage | T | family | problems | k | pass@1 | cons@k | mean tokens | R1-Zero format | readable format "
+             "| mixed language |", "|" + "---|" * 11]
+    for r in results_rows(plan):
+        k = r["k"]
+        lines.append(f"| {r['stage']} | {r['T']} | {r['family']} | {r['n']} | {k} | {pct(r['pass@1'])} "
+                     f"| {pct(r.get(f'cons@{k}'))} | {r['mean_tokens']:.1f} | {pct(r.get('format_r1_zero'))} "
+                     f"| {pct(r.get('format_readable'))} | {pct(r.get('mixed_language'))} |")
+    out = Path(plan.recipe.output_dir) / "results.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    console.print(f"pipeline: results table in {out}")
+    return out
 
 
 def _set_aside(out: Path) -> None:

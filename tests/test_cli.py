@@ -206,3 +206,18 @@ def test_console_script_error_has_no_traceback(tmp_path):
 def test_module_entry_point_help():
     proc = subprocess.run([sys.executable, "-m", "r1.cli", "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "pretrain" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["pretrain", "sft", "grpo"])
+def test_stage_help_lists_every_config_key_with_its_help(command):
+    from r1.stages import STAGES
+
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    cls = STAGES[command].config_class()
+    for name, field in cls.model_fields.items():
+        if name in ("lora", "reward"):
+            continue  # nested: listed as lora.r, reward.reasoning, ...
+        assert f" {name} (" in result.output, name
+    if "lora" in cls.model_fields:
+        assert "lora.r (default 16)" in result.output
