@@ -22,10 +22,15 @@ R1_ZERO = (
 BOXED_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
+def user_message(problem: str, suffix: str = "") -> str:
+    """What the user says: the problem, and the instruction `suffix` on its own line."""
+    return f"{problem}\n{suffix}" if suffix else problem
+
+
 def build_prompt(tokenizer: PreTrainedTokenizerBase, problem: str, template: Template = "chat",
                  suffix: str = "", response_prefix: str = "") -> str:
     """The prompt text for one problem; `response_prefix` (e.g. "<think>\\n") forces how the reply starts."""
-    user = f"{problem}\n{suffix}" if suffix else problem
+    user = user_message(problem, suffix)
     if template == "chat":
         if not tokenizer.chat_template:
             raise R1Error("template: 'chat' needs a tokenizer with a chat template; use r1_zero or plain")

@@ -24,19 +24,11 @@ from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
 
 
-class EvalConfig(StageConfig):
+class SamplingConfig(StageConfig):
+    """How a stage samples through the rollout interface (`generate_samples`): r1 eval, rejection sampling."""
+
     model: str
-    """Local Hugging Face model directory to evaluate."""
-    benchmark: str | None = None
-    """gsm8k, math500, aime24, mbpp, or tiny:<family>; or give `data`."""
-    data: str | None = None
-    """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
-    data_split: str = "test"
-    """The split of `data` to evaluate, when it has splits (a DatasetDict directory, hf:NAME)."""
-    task: str | None = None
-    """How `data` is scored: math, gsm8k, code or tiny."""
-    n: int | None = None
-    """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
+    """Local Hugging Face model directory to sample from (to evaluate it, or to draw data from it)."""
     k: int = 16
     """Samples per problem."""
     temperature: float = 0.6
@@ -57,6 +49,19 @@ class EvalConfig(StageConfig):
     """Sequences per generate call (hf engine)."""
     engine: Literal["hf", "vllm"] = "hf"
     """Rollout engine: hf (Hugging Face generate, any machine) or vllm (needs the vllm extra)."""
+
+
+class EvalConfig(SamplingConfig):
+    benchmark: str | None = None
+    """gsm8k, math500, aime24, mbpp, or tiny:<family>; or give `data`."""
+    data: str | None = None
+    """A JSONL file, a `datasets` directory, or hf:NAME[:split]; needs `task`."""
+    data_split: str = "test"
+    """The split of `data` to evaluate, when it has splits (a DatasetDict directory, hf:NAME)."""
+    task: str | None = None
+    """How `data` is scored: math, gsm8k, code or tiny."""
+    n: int | None = None
+    """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
 
 
 @contextlib.contextmanager
@@ -105,7 +110,7 @@ def done_samples(path: Path) -> dict[tuple[str, int], dict]:
     return done
 
 
-def _repair_torn_tail(path: Path) -> None:
+def repair_torn_tail(path: Path) -> None:
     """A kill mid-write leaves half a last line: drop it (that sample is redrawn), so appends start clean."""
     data = path.read_bytes() if path.is_file() else b""
     if not data or data.endswith(b"\n"):
@@ -121,7 +126,6 @@ def _repair_torn_tail(path: Path) -> None:
 def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     """Generate (or resume) samples, then write summary.json and summary.md; returns the summary."""
     from r1.eval.report import summarize, write_summary
-    from r1.models.load import load_model, load_tokenizer
 
     records, task = load_records(cfg)
     out = Path(cfg.output_dir)
@@ -130,15 +134,11 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     with (out / "problems.jsonl").open("w", encoding="utf-8") as f:  # so `r1 score` can re-score samples
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     samples_path = out / "samples.jsonl"
-    _repair_torn_tail(samples_path)
+    repair_torn_tail(samples_path)
     done = done_samples(samples_path)
     if any((str(r["id"]), j) not in done for r in records for j in range(cfg.k)):
-        tokenizer = tokenizer or load_tokenizer(cfg.model)
-        if model is not None or cfg.engine == "hf":
-            engine = HFEngine(model or load_model(cfg.model), tokenizer, cfg.batch_size)
-        else:
-            engine = make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed)
-        _generate(cfg, task, records, done, samples_path, engine, tokenizer)
+        engine, tokenizer = open_engine(cfg, model, tokenizer)
+        generate_samples(cfg, task, records, done, samples_path, engine, tokenizer)
     rows = [done[(str(r["id"]), j)] for r in records for j in range(cfg.k)]
     summary = summarize(records, rows, task, cfg.k)
     write_summary(out, summary, f"{cfg.benchmark or cfg.data} · {cfg.model}")
@@ -151,14 +151,28 @@ def evaluate_stage(cfg: EvalConfig) -> Path:
     return Path(cfg.output_dir)
 
 
-def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None:
-    """Fixed chunks of problems, a seed per chunk: a resumed run redraws exactly the same samples."""
+def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):
+    """(rollout engine, tokenizer) for cfg.model: the given in-memory model, else cfg.engine's."""
+    from r1.models.load import load_model, load_tokenizer
+
+    tokenizer = tokenizer or load_tokenizer(cfg.model)
+    if model is not None or cfg.engine == "hf":
+        return HFEngine(model or load_model(cfg.model), tokenizer, cfg.batch_size), tokenizer
+    return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed), tokenizer
+
+
+def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, engine, tokenizer,
+                     score=score_batch, label: str = "eval") -> None:
+    """Sample cfg.k completions per record, score them with `score(task, records, completions)` ->
+    [(answer, correct)], append each row to `samples_path` and `done`. Rejection sampling shares it.
+
+    Fixed chunks of problems, a seed per chunk: a resumed run redraws exactly the same samples."""
     per_call = max(1, cfg.batch_size // cfg.k)  # problems per generate call
     params = SamplingParams(n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, stop=cfg.stop, seed=cfg.seed)
     tokens, started = 0, time.time()
     with samples_path.open("a", encoding="utf-8") as f, progress_bar() as bar:
-        job = bar.add_task("eval", total=len(records), status="")
+        job = bar.add_task(label, total=len(records), status="")
         for start in range(0, len(records), per_call):
             chunk = records[start : start + per_call]
             if all((str(r["id"]), j) in done for r in chunk for j in range(cfg.k)):
@@ -169,7 +183,7 @@ def _generate(cfg, task, records, done, samples_path, engine, tokenizer) -> None
             params.seed = cfg.seed + start  # resuming regenerates the same samples
             pairs = [(record, rollout) for record, rollouts in zip(chunk, engine.generate(prompts, params))
                      for rollout in rollouts if (str(record["id"]), rollout.sample_index) not in done]
-            verdicts = score_batch(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
+            verdicts = score(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
             prefilled = cfg.response_prefix.strip().startswith("<think>")
             for (record, rollout), (answer, correct) in zip(pairs, verdicts):
                 row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,

@@ -1,0 +1,84 @@
+"""RejectionConfig: every knob of rejection sampling (R1's stage-3 data), each documented once here."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from r1.errors import R1Error
+from r1.eval.run import SamplingConfig
+from r1.eval.scoring import TASKS
+from r1.rejection.filters import FilterSettings
+from r1.rejection.judge import JudgeSettings
+
+SAMPLING_FIELDS = ("model", "data", "data_split", "task", "families", "difficulty", "train_problems", "n",
+                   "k", "temperature", "top_p", "max_new_tokens", "template", "suffix", "response_prefix",
+                   "stop", "batch_size", "engine", "seed")
+"""What decides the samples (a resumed run must agree on them); filters, cap and mix may change."""
+
+
+class RejectionConfig(SamplingConfig):
+    """Sampling (`model`, `k`, `temperature`, `suffix`, ...) is r1 eval's, with its defaults. The user
+    message (problem and suffix) becomes each output record's prompt and the response_prefix the start
+    of its response, so `r1 sft` with the same template trains on exactly what was sampled."""
+
+    data: str | None = None
+    """A JSONL file (or datasets dir) of records with `problem` and what their verifier needs; needs
+    `task`. Without it, the tiny-world `families` give the prompts (train split)."""
+    data_split: str = "train"
+    """The split of `data` to sample, when it has splits (a DatasetDict directory, hf:NAME)."""
+    task: str | None = None
+    """How `data` is scored: math, gsm8k, code, tiny (each record's family) by rules, as `r1 eval`
+    scores; or judge, the generative judge (`judge`), for answers rules cannot check."""
+    families: list[str] = Field(default_factory=lambda: ["arithmetic"])
+    """Tiny-world task families whose train split gives the prompts (when `data` is not set)."""
+    difficulty: int | None = None
+    """Difficulty of the tiny-world prompts; None uses each family's default."""
+    train_problems: int = 100
+    """Problems drawn per tiny-world family (with `families`)."""
+    n: int | None = None
+    """With `data`: only its first n records (None: all of them)."""
+    filters: FilterSettings = Field(default_factory=FilterSettings)
+    """Which correct responses are dropped, each filter switchable (see r1.rejection.filters)."""
+    max_per_prompt: int | None = None
+    """Keep at most this many responses per prompt, after the filters (None: no cap)."""
+    non_reasoning: str | None = None
+    """A JSONL file of SFT records without reasoning (writing, factual QA, ...), {prompt, response} or
+    {messages}, mixed into the output."""
+    non_reasoning_share: float = 0.25
+    """Share of the output's records drawn from `non_reasoning` (DeepSeek-R1: ~200k of ~800k)."""
+    judge: JudgeSettings = Field(default_factory=JudgeSettings)
+    """The generative judge (an OpenAI-compatible endpoint), used with task=judge."""
+    resume: bool = True
+    """Reuse the samples an interrupted (or earlier) run left in output_dir/samples.jsonl, and
+    re-filter them (changed filters, cap or mix resample nothing); false refuses to touch them."""
+
+    @property
+    def scoring_task(self) -> str:
+        """How samples are checked: `task`, or tiny (each record's family) for the tiny-world prompts."""
+        return self.task if self.data else "tiny"
+
+    def check(self) -> None:
+        """Refuse settings that cannot run, with one clear line (an R1Error)."""
+        problems = [
+            (self.data is not None and self.task not in (*TASKS, "judge"),
+             f"task: with data, task must be one of {', '.join((*TASKS, 'judge'))} (got {self.task!r})"),
+            (self.data is None and self.task not in (None, "tiny"),
+             f"task: {self.task!r} needs data; the tiny-world families are scored by their verifiers"),
+            (not self.data and not self.families, "no prompts: give families or data"),
+            (not self.data and self.train_problems < 1, "train_problems must be >= 1 with families"),
+            (self.n is not None and self.n < 1, f"n must be >= 1 (or null for every record), got {self.n}"),
+            (self.k < 1, f"k must be >= 1, got {self.k}"),
+            (self.max_new_tokens < 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}"),
+            (self.batch_size < 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.max_per_prompt is not None and self.max_per_prompt < 1,
+             f"max_per_prompt must be >= 1 (or null for no cap), got {self.max_per_prompt}"),
+            (not 0 <= self.non_reasoning_share < 1,
+             f"non_reasoning_share must be in [0, 1), got {self.non_reasoning_share}"),
+            (self.filters.near_duplicate is not None and not 0 < self.filters.near_duplicate <= 1,
+             f"filters.near_duplicate must be in (0, 1], got {self.filters.near_duplicate}"),
+        ]
+        for bad, message in problems:
+            if bad:
+                raise R1Error(message)
+        if self.scoring_task == "judge":
+            self.judge.check()
