@@ -54,3 +54,34 @@ def test_cold_start_recipe_fits_its_data_and_stops_after_the_summary(tiny_tokeni
     responses = tiny_tokenizer([r["response"] for r in records], add_special_tokens=False)
     assert max(len(ids) for ids in chats["input_ids"]) <= recipe.max_seq_len
     assert max(len(ids) for ids in responses["input_ids"]) <= recipe.eval_max_new_tokens
+
+
+STAGE_RECIPES = {"pretrain.yaml": "pretrain", "sft.yaml": "sft", "cold-start.yaml": "sft", "zero.yaml": "grpo",
+                 "zero-hard.yaml": "grpo", "zero-linear.yaml": "grpo", "eval.yaml": "eval",
+                 "rejection.yaml": "rejection-sample"}
+
+
+def test_every_stage_recipe_loads_into_its_stage_config():
+    from r1.stages import STAGES
+
+    pipelines = {"r1.yaml"}
+    assert {p.name for p in (RECIPES / "tiny").glob("*.yaml")} == set(STAGE_RECIPES) | pipelines
+    for name, kind in STAGE_RECIPES.items():
+        config = load_config(STAGES[kind].config_class(), RECIPES / "tiny" / name)
+        if hasattr(config, "check"):
+            config.check()
+
+
+def test_the_r1_pipeline_recipe_builds_every_stage(tiny_model_dir):
+    from r1.pipeline import load_pipeline
+
+    base = [f"{stage}.model={tiny_model_dir}" for stage in ("zero", "cold_start", "sft")]
+    plan = load_pipeline(RECIPES / "tiny" / "r1.yaml", base)
+    assert [p.entry.name for p in plan.stages] == [
+        "zero", "cold_start_data", "cold_start", "reasoning_rl", "reasoning_rl_no_language",
+        "non_reasoning_data", "rejection_sampling", "sft"]
+    by_name = {p.entry.name: p for p in plan.stages}
+    assert by_name["reasoning_rl"].config.model.endswith("cold_start/final")
+    assert by_name["rejection_sampling"].config.model.endswith("reasoning_rl/final")
+    assert by_name["sft"].config.data.endswith("rejection_sampling/data.jsonl")
+    assert by_name["reasoning_rl"].config.reward.language > 0 == by_name["reasoning_rl_no_language"].config.reward.language
