@@ -23,12 +23,11 @@ def style(completion: str, prefilled: bool = False) -> dict[str, bool]:
     """What a sample looks like, beside whether it is right: the R1-Zero format, R1's readable format
     (reasoning then summary), and mixed language (its reasoning holds English and Chinese words)."""
     from r1.rewards.format import is_r1_zero_format, is_readable_format
-    from r1.rewards.language import count_words
+    from r1.rewards.language import is_mixed_language
 
-    words = count_words(think_text(completion))
     return {"format_r1_zero": is_r1_zero_format(completion, prefilled),
             "format_readable": is_readable_format(completion, prefilled),
-            "mixed_language": words["en"] > 0 and words["zh"] > 0}
+            "mixed_language": is_mixed_language(think_text(completion))}
 
 
 def vote_key(task: str, record: dict[str, Any], answer: str | None) -> str | None:

@@ -7,21 +7,7 @@ from typing import Any
 
 from r1.errors import R1Error
 from r1.prompts import build_prompt
-from r1.train.data import RecordStream, load_training_records
-
-
-def load_records(cfg) -> list[dict[str, Any]]:
-    """Training records: cfg.data, or each tiny-world family's 'train' split."""
-    if cfg.data:
-        return load_training_records(cfg.data, cfg.data_split)
-    else:
-        from r1.tasks import generate
-
-        records = [r for family in cfg.families
-                   for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
-    if not records:
-        raise R1Error(f"data: families {', '.join(cfg.families)} gave no training problems")
-    return records
+from r1.train.data import RecordStream
 
 
 class PromptStream(RecordStream):

@@ -49,7 +49,7 @@ from r1.grpo.config import GRPOConfig
 from r1.grpo.forward import completion_logprobs, entropy_masks
 from r1.grpo.loss import grpo_loss
 from r1.grpo.sampling import sample_groups
-from r1.grpo.stream import PromptStream, build_stream, load_records
+from r1.grpo.stream import PromptStream, build_stream
 from r1.models.fast import unsupported
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
@@ -58,6 +58,7 @@ from r1.progress import console
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine
 from r1.runtime import autocast, resolve_precision, set_seed
+from r1.train.data import load_prompt_records
 from r1.train.distributed import (across_processes, all_ranks, cat_over_processes, gather_ints,
                                   max_over_processes, sum_ranks)
 from r1.train.eval import evaluate_benchmarks
@@ -120,7 +121,7 @@ def setup(cfg: GRPOConfig) -> Run:
     rank, world = accelerator.process_index, accelerator.num_processes
     set_seed(cfg.seed + rank)
     tokenizer = load_tokenizer(ckpt if resuming and not cfg.lora.enabled else cfg.model)  # LoRA: adapters only
-    records = load_records(cfg)
+    records = load_prompt_records(cfg)
     if len(records) < world:
         raise R1Error(f"data: {len(records)} prompts cannot be shared by {world} processes")
     stream = build_stream(cfg, tokenizer, records[rank::world], seed=f"{cfg.seed}/{rank}")

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from r1.rewards.extract import think_text
-from r1.rewards.language import count_words
+from r1.rewards.language import is_mixed_language
 
 SHINGLE_WORDS = 3
 """Words per shingle of the near-duplicate test (word trigrams)."""
@@ -63,18 +63,6 @@ class FilterSettings(BaseModel):
               "code_blocks": self.code_blocks, "exact_duplicates": self.exact_duplicates,
               "near_duplicate": self.near_duplicate is not None}
         return [name for name, is_on in on.items() if is_on]
-
-
-def is_mixed_language(reasoning: str) -> bool:
-    """Whether the text has words of both English and Chinese (other scripts are not counted).
-
-    >>> is_mixed_language("7+5=12 carry 1"), is_mixed_language("7+5=12 进位 1")
-    (False, False)
-    >>> is_mixed_language("7+5=12 carry 1\\n十位 3+4=7")
-    True
-    """
-    counts = count_words(reasoning)
-    return counts["en"] > 0 and counts["zh"] > 0
 
 
 def longest_paragraph(reasoning: str) -> int:

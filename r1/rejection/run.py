@@ -86,9 +86,9 @@ def _run(cfg: RejectionConfig) -> Path:
 
 def load_prompts(cfg: RejectionConfig) -> list[dict[str, Any]]:
     """Training prompts, as GRPO loads them: `data` (its train split), or the tiny-world families'."""
-    from r1.grpo.stream import load_records
+    from r1.train.data import load_prompt_records
 
-    records = load_records(cfg)
+    records = load_prompt_records(cfg)
     return records[: cfg.n] if cfg.data and cfg.n else records
 
 

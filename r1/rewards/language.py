@@ -59,6 +59,18 @@ def language_share(text: str, target: Language = "en") -> float | None:
     return None if total == 0 else counts[target] / total
 
 
+def is_mixed_language(reasoning: str) -> bool:
+    """Whether the text has words of both English and Chinese (other scripts are not counted).
+
+    >>> is_mixed_language("7+5=12 carry 1"), is_mixed_language("7+5=12 进位 1")
+    (False, False)
+    >>> is_mixed_language("7+5=12 carry 1\\n十位 3+4=7")
+    True
+    """
+    counts = count_words(reasoning)
+    return counts["en"] > 0 and counts["zh"] > 0
+
+
 @register("language_consistency")
 def language_consistency(completions: Sequence[Any], target: Language = "en",
                          language: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:

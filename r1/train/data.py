@@ -27,6 +27,20 @@ def load_training_records(data: str, split: str = "train") -> list[dict[str, Any
     return records
 
 
+def load_prompt_records(cfg) -> list[dict[str, Any]]:
+    """Prompts of an RL or sampling stage: cfg.data (its data_split), or each tiny-world family's
+    train split (cfg.families, cfg.train_problems, cfg.difficulty)."""
+    if cfg.data:
+        return load_training_records(cfg.data, cfg.data_split)
+    from r1.tasks import generate
+
+    records = [r for family in cfg.families
+               for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
+    if not records:
+        raise R1Error(f"data: families {', '.join(cfg.families)} gave no training problems")
+    return records
+
+
 def write_records(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
     """Write records as JSONL beside `path`, then rename: a kill never leaves a half file that looks
     finished. Returns how many were written."""

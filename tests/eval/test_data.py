@@ -67,7 +67,7 @@ def test_training_reads_the_train_split_and_evaluation_the_test_split(tmp_path):
 
     from r1.eval.run import EvalConfig, load_records as eval_records
     from r1.grpo.config import GRPOConfig
-    from r1.grpo.stream import load_records as train_records
+    from r1.train.data import load_prompt_records as train_records
     from r1.sft.config import SFTConfig
     from r1.sft.data import read_records
 

@@ -27,7 +27,7 @@ from r1.pipeline import load_pipeline
 from r1.prompts import build_prompt
 from r1.rejection import RejectionConfig
 from r1.rejection.run import run
-from r1.rejection.filters import is_mixed_language
+from r1.rewards.language import is_mixed_language
 from r1.rejection.judge import prediction_of
 from r1.rewards.extract import think_text
 from r1.rollout import HFEngine, SamplingParams
