@@ -1,14 +1,14 @@
-"""Cold start (stage 1) learns the readable format: 100 seeded SFT steps on `r1 tasks cold-start` records
+"""Cold start (stage 1) learns the readable format: 150 seeded SFT steps on `r1 tasks cold-start` records
 turn a tiny base model that answers in the R1-Zero format into one whose greedy answers to held-out
 problems open with the cold-start reasoning and, often, end in a summary.
 
 The session's tiny model has a 256-token context and cold-start records reach ~470 tokens, so this
 test pretrains its own (the same model with 256-token rows: a 512-token context, ~3 s).
-Measured on 2 cores (60 held-out problems, greedy; SFT seed: readable format, reasoning opens as taught):
-  seed 0: 0.00 -> 0.38, 0.00 -> 1.00
-  seed 1: 0.00 -> 0.25, 0.00 -> 1.00
-  seed 2: 0.00 -> 0.37, 0.00 -> 1.00
-About 25-30 s in all, so it is marked slow.
+Measured on 2 cores with the stage skeleton's pretraining (60 held-out problems, greedy; SFT seed:
+readable format, reasoning opens as taught), 2026-11-30:
+  150 steps: seed 0: 0.00 -> 0.65, seed 1: 0.00 -> 0.53, seed 2: 0.00 -> 0.95; opens 1.00 each
+  100 steps: seed 0: 0.00 -> 0.07, seed 1: 0.00 -> 0.22, seed 2: 0.00 -> 0.12 (too close to call)
+About 30-40 s in all, so it is marked slow.
 pass@1 stays 0: a 64-wide model learns the shape of the prose long before the arithmetic inside it.
 """
 
@@ -52,10 +52,10 @@ def test_sft_on_cold_start_records_teaches_the_readable_format(base_512, tmp_pat
     held_out.write_text("".join(json.dumps(r) + "\n" for r in generate("all", "test", 60, seed=0)))
     before = greedy_rates(base_512, held_out, tmp_path / "base-eval")
     final = train(SFTConfig(output_dir=str(tmp_path / "sft"), model=str(base_512), data=str(data),
-                            batch_size=16, max_steps=100, lr=1e-2, warmup_steps=5, max_seq_len=512,
+                            batch_size=16, max_steps=150, lr=1e-2, warmup_steps=5, max_seq_len=512,
                             save_every=0, seed=SEED))
     after = greedy_rates(final, held_out, tmp_path / "sft-eval")
     numbers = f"base {before} -> after cold-start SFT {after}"
     print(numbers)
-    assert after["readable"] >= before["readable"] + 0.15, numbers
+    assert after["readable"] >= before["readable"] + 0.3, numbers
     assert after["opens"] >= 0.8 and before["opens"] == 0.0, numbers
