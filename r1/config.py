@@ -143,7 +143,7 @@ def describe_validation_error(err: ValidationError, cls: type[BaseModel], source
     if not first["loc"]:  # a check across fields (a model validator): its message names them
         return f"{source}: {first['msg'].removeprefix('Value error, ')}"
     value = first.get("input")
-    return f"{source}: key '{key}' = {value!r}: {first['msg']}"
+    return f"{source}: key '{key}' = {value!r}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def describe_fields(cls: type[BaseModel], prefix: str = "") -> str:

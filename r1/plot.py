@@ -3,7 +3,7 @@
     r1 plot runs/tiny-zero    # -> runs/tiny-zero/plots/{accuracy,length,reward}.png
 
 Noisy per-step curves get a moving average drawn over them; held-out pass@1 and mean length (eval
-rows, step 0 = before RL) are drawn as points.
+rows, step 0 = before RL) are drawn as points; the length plot shows each step's context window.
 """
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ def _draw(ax, steps: list[int], values: list[float], label: str) -> None:
         ax.plot(steps, values, marker="o", markersize=3, label=label)
 
 
+def _window(ax, rows: list[dict[str, Any]]) -> None:
+    """Each step's context window (max_new_tokens, logged since context_schedule), the lengths' ceiling."""
+    steps, windows = _series(rows, "max_new_tokens")
+    if windows:
+        ax.step(steps, windows, where="post", color="grey", linestyle=":", label="context window")
+
+
 def plot_run(run_dir: str | Path) -> list[Path]:
     """Write accuracy.png, length.png and reward.png under RUN_DIR/plots; returns their paths."""
     import matplotlib
@@ -65,6 +72,8 @@ def plot_run(run_dir: str | Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         for key in keys:
             _draw(ax, *_series(rows, key), label=f"training batch {key}" if name != "reward" else key)
+        if name == "length":
+            _window(ax, rows)
         if with_eval:
             evals = {k for row in rows for k in row if k.startswith("eval/") and k.endswith(with_eval)}
             for key in sorted(evals):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from r1.train.config import TrainConfig
+from r1.train.config import PositiveInt, TrainConfig
 from r1.errors import R1Error
+from r1.grpo.window import ContextSchedule, largest_window
 from r1.models.lora import LoraSettings
 from r1.prompts import Template
 from r1.rewards.combine import RewardWeights
@@ -39,7 +40,11 @@ class GRPOConfig(TrainConfig):
     max_prompt_tokens: int = 256
     """Longest prompt accepted; a longer one is refused before training starts."""
     max_new_tokens: int = 64
-    """Longest completion; a completion cut here is 'truncated'."""
+    """Longest completion; a completion cut here is 'truncated'. With a context_schedule: the first
+    window (adaptive: where it starts; staged: until the first stage)."""
+    context_schedule: ContextSchedule = Field(default_factory=ContextSchedule)
+    """How the window (max_new_tokens) changes during the run: fixed, staged or adaptive
+    (r1.grpo.window, docs/context-window.md); the window of each step is logged as max_new_tokens."""
     temperature: float = 1.0
     """Sampling temperature of the rollouts (the log-probs are taken at the same temperature)."""
     top_p: float = 1.0
@@ -66,7 +71,7 @@ class GRPOConfig(TrainConfig):
     recommends > 1 + eps_high), so tokens with A < 0 and a runaway ratio stop pushing; None: off."""
     loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo", "cispo"] = "grpo"
     """TRL's names: grpo (mean of per-sequence token means), dapo and bnpo (token mean over the whole
-    batch), dr_grpo (sum / (rows * (max_new_tokens + 1))), cispo (clipped, detached importance weights
+    batch), dr_grpo (sum / (rows * (the step's window + 1))), cispo (clipped, detached importance weights
     times logp, token mean; its cap is 1 + eps_high). See r1.grpo.loss; TRL's default is dapo. Old
     name: aggregation (seq-mean-token-mean = grpo, token-mean = dapo, constant = dr_grpo)."""
     importance_sampling_level: Literal["token", "sequence"] = "token"
@@ -114,11 +119,27 @@ class GRPOConfig(TrainConfig):
     """Samples per held-out problem."""
     eval_temperature: float | None = None
     """Eval sampling temperature; None uses `temperature`."""
+    eval_max_new_tokens: PositiveInt | None = None
+    """Eval completion budget; None: the largest window the context_schedule can reach (max_new_tokens
+    when fixed), the same at every eval, so the curve shows the policy, not the window."""
     max_bad_steps: int = 3
     """Abort after this many steps in a row with a NaN/inf loss or gradient (each one is skipped)."""
     lora: LoraSettings = Field(default_factory=LoraSettings)
     """Train LoRA adapters instead of every weight; the reference is then the base with the adapters
     switched off (no second copy in memory), and output_dir/final the merged model."""
+
+    @model_validator(mode="after")
+    def _schedule_fits(self) -> "GRPOConfig":
+        cap = self.context_schedule.cap
+        if self.context_schedule.kind == "adaptive" and cap < self.max_new_tokens:
+            raise ValueError(f"context_schedule.cap ({cap}) is below max_new_tokens ({self.max_new_tokens}), "
+                             "where the adaptive window starts")
+        return self
+
+    @property
+    def largest_window(self) -> int:
+        """The longest completion any step may have (the schedule's cap or largest stage)."""
+        return largest_window(self.context_schedule, self.max_new_tokens)
 
     def check(self) -> None:
         """Refuse settings that cannot train, with one clear line (an R1Error)."""

@@ -24,7 +24,7 @@ def sample_groups(cfg, run, step: int, times: dict[str, float]
     prompts are drawn, up to max_sample_rounds generate calls.
     """
     params = SamplingParams(n=cfg.group_size, temperature=cfg.temperature, top_p=cfg.top_p,
-                            max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
+                            max_new_tokens=run.window.tokens, stop=cfg.stop)
     stream, rank = run.stream, run.accelerator.process_index
     kept, totals, lengths, truncated, equal = [], [], [], [], []
     components: dict[str, list[float]] = {}

@@ -50,6 +50,7 @@ from r1.grpo.forward import completion_logprobs, entropy_masks
 from r1.grpo.loss import grpo_loss
 from r1.grpo.sampling import sample_groups
 from r1.grpo.stream import PromptStream, build_stream
+from r1.grpo.window import Window, next_window, window_at
 from r1.models.fast import unsupported
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
@@ -68,7 +69,7 @@ STEP_KEYS = (
     "step", "reward", "accuracy", "completion_len_mean", "completion_len_max", "truncated_frac",
     "equal_groups_frac", "groups", "loss", "kl", "entropy", "clip_frac", "clip_frac_low",
     "clip_frac_high", "ratio_mean", "grad_norm", "lr", "tokens_per_s", "time_generate", "time_reward",
-    "time_reference", "time_update", "time_step", "skipped",
+    "time_reference", "time_update", "time_step", "skipped", "max_new_tokens",
 )
 """Keys of every step row; `reward/<component>` keys are added for each reward component."""
 
@@ -84,6 +85,7 @@ class Run(TrainRun):
     dtype: torch.dtype = torch.float32
     sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective, so ranks generate in step
     bad_steps: int = 0
+    window: Window = Window(0)  # this step's context window (max_new_tokens), r1.grpo.window
 
 
 def train(cfg: GRPOConfig) -> Path:
@@ -92,7 +94,8 @@ def train(cfg: GRPOConfig) -> Path:
 
     def checkpoint_state() -> dict[str, Any]:
         cursors = gather_ints(run.accelerator, run.stream.cursor)  # every rank's place in its shard
-        return {"cursor": cursors[0], "cursors": cursors, "bad_steps": run.bad_steps}
+        return {"cursor": cursors[0], "cursors": cursors, "bad_steps": run.bad_steps,
+                "window": run.window.tokens, "window_streak": run.window.streak}
 
     hooks = Hooks(step=lambda step: grpo_step(cfg, run, step), keys=STEP_KEYS, status=_status,
                   evaluate=lambda step: evaluate(cfg, run, step), eval_every=cfg.eval_every,
@@ -146,6 +149,9 @@ def setup(cfg: GRPOConfig) -> Run:
             raise R1Error(f"resume: {ckpt} was written by {len(cursors)} processes, this run has {world}; "
                           "resume with the same number of processes")
         stream.cursor, run.bad_steps = cursors[rank], state["bad_steps"]
+    run.window = window_at(cfg.context_schedule, cfg.max_new_tokens, run.start + 1)
+    if "window" in state:  # the window the run had reached (adaptive: learnt from truncation)
+        run.window = Window(state["window"], state["window_streak"])
     record_config(cfg, opened, "grpo")
     n_params = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
@@ -179,7 +185,11 @@ def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
     metrics.update(learn(cfg, run, groups, times))
     times["time_step"] = time.time() - tick
     metrics.update(times, lr=lr, tokens_per_s=metrics.pop("tokens") / times["time_step"])
-    return across_processes(run.accelerator, metrics)
+    metrics = across_processes(run.accelerator, metrics)  # the same truncated_frac on every rank
+    metrics["max_new_tokens"] = run.window.tokens
+    run.window = next_window(cfg.context_schedule, cfg.max_new_tokens, run.window, step,
+                             metrics["truncated_frac"])
+    return metrics
 
 
 def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]],
@@ -238,7 +248,7 @@ def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[f
                 old_logps[j] = logp.detach()  # the policy has not moved yet: it is the sampling policy
             loss, m = grpo_loss(logp, old_logps[j], ref_logps[j], part.advantages, part.completion_mask,
                                 eps_low=cfg.eps_low, eps_high=cfg.eps_high, beta=cfg.beta,
-                                loss_type=cfg.loss_type, max_len=cfg.max_new_tokens + 1,
+                                loss_type=cfg.loss_type, max_len=run.window.tokens + 1,
                                 importance_sampling_level=cfg.importance_sampling_level, delta=cfg.delta,
                                 truncated=part.truncated, mask_truncated=cfg.mask_truncated,
                                 entropy_mask=keep[j], sampler_logp=part.sampler_logp, tis_cap=cfg.tis_cap)
@@ -274,7 +284,7 @@ def vllm_engine(cfg: GRPOConfig, model_dir: Path, dtype: torch.dtype, context: i
     into bf16 and widen the sampler/trainer gap)."""
     from r1.rollout.vllm_engine import VLLMEngine
 
-    longest = cfg.max_prompt_tokens + cfg.max_new_tokens + 1
+    longest = cfg.max_prompt_tokens + cfg.largest_window + 1
     return VLLMEngine(str(model_dir), gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
                       dtype="bfloat16" if dtype == torch.bfloat16 else "float32", seed=cfg.seed,
                       max_model_len=min(longest, context or longest), sleep_mode=torch.cuda.is_available())
@@ -293,19 +303,24 @@ def _sync_on_last(accelerator, model, last: bool):
 
 
 def evaluate(cfg: GRPOConfig, run: Run, step: int) -> dict[str, float]:
-    """Held-out pass@1 of the in-memory policy on each benchmark, under eval/step_N/."""
+    """Held-out pass@1 of the in-memory policy on each benchmark, under eval/step_N/; every eval of a run
+    has the same budget (eval_max_new_tokens, by default the largest window the schedule can reach)."""
     return evaluate_benchmarks(
         run.accelerator, run.model, run.tokenizer, run.sharded,
         Path(cfg.output_dir) / "eval" / f"step_{step:06d}", cfg.benchmarks, f"{cfg.output_dir} at step {step}",
         n=cfg.eval_problems, k=cfg.eval_k,
         temperature=cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature,
-        top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, template=cfg.template, suffix=cfg.suffix,
+        top_p=cfg.top_p, max_new_tokens=cfg.eval_max_new_tokens or cfg.largest_window,
+        template=cfg.template, suffix=cfg.suffix,
         response_prefix=cfg.response_prefix, stop=cfg.stop, batch_size=cfg.rollout_batch_size, seed=cfg.seed)
 
 
 def _check_context(cfg: GRPOConfig, policy, prompt_ids: list[list[int]]) -> None:
+    """The longest prompt plus the largest window the schedule can reach (and its eos) must fit."""
     limit = getattr(policy.config, "max_position_embeddings", None)
-    need = max(len(p) for p in prompt_ids) + cfg.max_new_tokens + 1
+    window = cfg.largest_window
+    need = max(len(p) for p in prompt_ids) + window + 1
     if limit and need > limit:
-        raise R1Error(f"max_new_tokens: the longest prompt ({need - cfg.max_new_tokens - 1} tokens) + "
-                      f"max_new_tokens ({cfg.max_new_tokens}) + eos exceeds the model's context of {limit}")
+        name = "max_new_tokens" if cfg.context_schedule.kind == "fixed" else "context_schedule"
+        raise R1Error(f"{name}: the longest prompt ({need - window - 1} tokens) + the largest window "
+                      f"({window} new tokens) + eos exceeds the model's context of {limit}")
