@@ -1,0 +1,162 @@
+"""A dynamic context window against fixed ones, in the tiny world: three GRPO runs on linear equations
+(recipes/tiny/zero-linear.yaml) with the same seed, prompts and steps, then held-out pass@1 against the
+completion tokens each had generated, as a Markdown table and a PNG.
+
+    python bench/context_window.py --model runs/demo/base                  # the three runs, then the report
+    python bench/context_window.py --model runs/demo/base --steps 60 --out runs/context-window
+    python bench/context_window.py --out runs/context-window --plot docs/img/context-window.png  # report only
+
+The runs (each `r1 grpo` in its own process, one after another, OMP_NUM_THREADS=1):
+- short:    max_new_tokens = --short (32 by default: a linear equation's worked solution is ~35-80 tokens,
+            a direct answer ~10, so the window cuts nearly every reasoning sample);
+- long:     max_new_tokens = --long (96: longer than any worked solution the base model was taught);
+- adaptive: starts at --short and grows by --grow when more than --threshold of a step's completions
+            were truncated, --patience steps in a row, up to --long.
+Every eval (held-out linear problems, k samples each) uses the long window, so the three pass@1 curves
+measure the policy, not the eval budget. A run whose directory already holds `bench_wall.json` is not
+run again (delete the directory to redo it). Training tokens are the sum over steps of
+completion_len_mean x prompts_per_step x group_size (exact: no dynamic sampling here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "tiny" / "zero-linear.yaml"
+RUNS = ("short", "long", "adaptive")
+BENCHMARK = "tiny:linear"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", help="base model directory (runs are skipped without it: report only)")
+    p.add_argument("--out", default="runs/context-window", help="one subdirectory per run")
+    p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--eval-every", type=int, default=10)
+    p.add_argument("--eval-problems", type=int, default=100)
+    p.add_argument("--eval-k", type=int, default=4)
+    p.add_argument("--short", type=int, default=32)
+    p.add_argument("--long", type=int, default=96)
+    p.add_argument("--grow", type=float, default=1.5, help="adaptive: grow_factor")
+    p.add_argument("--threshold", type=float, default=0.1, help="adaptive: truncated_threshold")
+    p.add_argument("--patience", type=int, default=2, help="adaptive: patience")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="an extra override for every run (e.g. prompts_per_step=4)")
+    p.add_argument("--plot", help="the PNG to write (default OUT/context-window.png)")
+    return p.parse_args(argv)
+
+
+def run_overrides(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The `key=value` overrides of each run, on top of the recipe."""
+    common = [f"max_steps={args.steps}", f"eval_every={args.eval_every}", f"eval_k={args.eval_k}",
+              f"eval_problems={args.eval_problems}", f"eval_max_new_tokens={args.long}",
+              f"eval_benchmarks=[{BENCHMARK}]", "save_every=0", *args.set]
+    grow = ["context_schedule.kind=adaptive", f"context_schedule.cap={args.long}",
+            f"context_schedule.grow_factor={args.grow}", f"context_schedule.patience={args.patience}",
+            f"context_schedule.truncated_threshold={args.threshold}"]
+    return {"short": [f"max_new_tokens={args.short}", *common],
+            "long": [f"max_new_tokens={args.long}", *common],
+            "adaptive": [f"max_new_tokens={args.short}", *grow, *common]}
+
+
+def train(model: str, out: Path, overrides: list[str]) -> None:
+    """One `r1 grpo` run in a child process; its wall time goes to out/bench_wall.json."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    command = [sys.executable, "-m", "r1.cli", "grpo", "-c", str(RECIPE), f"model={model}",
+               f"output_dir={out}", *overrides]
+    print("$", " ".join(command[1:]), flush=True)
+    start = time.time()
+    subprocess.run(command, env=env, check=True)
+    (out / "bench_wall.json").write_text(json.dumps({"wall_s": time.time() - start, "command": command[1:]}))
+
+
+def summarise(run: Path) -> dict:
+    """A run's curve (step, cumulative training tokens, held-out pass@1) and its totals, from log.jsonl."""
+    import yaml
+
+    from r1.train.telemetry import read_log
+
+    cfg = yaml.safe_load((run / "grpo_config.yaml").read_text())
+    per_step = cfg["prompts_per_step"] * cfg["group_size"]
+    rows = read_log(run / "log.jsonl")
+    key = f"eval/{BENCHMARK}/pass@1"
+    tokens, curve, steps = 0.0, [], [row for row in rows if row["step"] > 0]
+    for row in rows:
+        if row["step"] > 0:
+            tokens += row["completion_len_mean"] * per_step
+        if row.get(key) is not None:
+            curve.append((row["step"], tokens, row[key]))
+    timed = run / "bench_wall.json"
+    wall = json.loads(timed.read_text())["wall_s"] if timed.is_file() else None
+    return {"curve": curve, "tokens": tokens, "pass@1": curve[-1][2] if curve else None,
+            "windows": [row["max_new_tokens"] for row in steps],
+            "lengths": [row["completion_len_mean"] for row in steps],
+            "truncated": sum(row["truncated_frac"] for row in steps) / max(1, len(steps)),
+            "train_s": sum(row["time_step"] for row in steps), "wall_s": wall, "steps": len(steps)}
+
+
+def table(results: dict[str, dict]) -> str:
+    """The Markdown table of the runs."""
+    lines = ["| run | window (first → last) | steps | held-out pass@1 (start → end) | training completion "
+             "tokens | mean truncated share | time in steps | wall time (evals included) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        start = r["curve"][0][2] if r["curve"] else float("nan")
+        wall = f"{r['wall_s']:.0f} s" if r["wall_s"] is not None else "—"
+        lines.append(f"| {name} | {r['windows'][0]} → {r['windows'][-1]} | {r['steps']} | {start:.1%} → "
+                     f"{r['pass@1']:.1%} | {r['tokens']:,.0f} | {r['truncated']:.1%} | {r['train_s']:.0f} s "
+                     f"| {wall} |")
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, dict], path: Path) -> None:
+    """Left: held-out pass@1 against training tokens; right: the window and mean length per step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    for name, r in results.items():
+        _, tokens, scores = zip(*r["curve"])
+        left.plot(tokens, scores, marker="o", label=name)
+        steps = range(1, len(r["windows"]) + 1)
+        line = right.plot(steps, r["lengths"], label=f"{name}: mean length")[0]
+        right.step(steps, r["windows"], where="post", linestyle=":", color=line.get_color(),
+                   label=f"{name}: window")
+    left.set(xlabel="completion tokens generated in training", ylabel=f"held-out pass@1 ({BENCHMARK})",
+             title="pass@1 against training tokens")
+    right.set(xlabel="step", ylabel="tokens", title="context window and mean completion length")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    out = Path(args.out)
+    if args.model:
+        for name, overrides in run_overrides(args).items():
+            if not (out / name / "bench_wall.json").is_file():
+                train(args.model, out / name, overrides)
+    results = {name: summarise(out / name) for name in RUNS if (out / name / "log.jsonl").is_file()}
+    if not results:
+        sys.exit(f"no runs under {out}: give --model to run them")
+    print(table(results))
+    path = Path(args.plot or out / "context-window.png")
+    plot(results, path)
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()
