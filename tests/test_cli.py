@@ -216,8 +216,10 @@ def test_stage_help_lists_every_config_key_with_its_help(command):
     assert result.exit_code == 0
     cls = STAGES[command].config_class()
     for name, field in cls.model_fields.items():
-        if name in ("lora", "reward"):
+        if name in ("lora", "reward", "context_schedule"):
             continue  # nested: listed as lora.r, reward.reasoning, ...
         assert f" {name} (" in result.output, name
     if "lora" in cls.model_fields:
         assert "lora.r (default 16)" in result.output
+    if "context_schedule" in cls.model_fields:
+        assert "context_schedule.kind (default 'fixed')" in result.output
