@@ -6,7 +6,8 @@ policy toward the completions that beat their siblings.
 
 One step:
   1. draw prompts_per_step prompts from a seeded stream (a resumed run draws the same ones);
-  2. sample G completions each with the current policy (HFEngine, seeded by step);
+  2. sample G completions each with the current policy (HFEngine, seeded by step), at most the step's
+     window of new tokens (max_new_tokens, or context_schedule's: r1.grpo.window);
   3. score them with RewardCombiner (reasoning prompts: 0.7 accuracy + 0.3 format);
   4. advantages: each reward against its group's mean (and std);
   5. reference log-probs, only when beta > 0 (beta = 0 loads no reference model at all);

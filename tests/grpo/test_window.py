@@ -48,6 +48,15 @@ def test_adaptive_grows_after_patience_steps_above_the_threshold_up_to_the_cap()
     assert next_window(grow, 10, Window(50, 3), 7, 0.5) == Window(50, 4)  # at the cap: stays
 
 
+def test_the_docstring_examples_hold():
+    import doctest
+
+    import r1.grpo.window as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 4 and result.failed == 0
+
+
 def test_largest_window_is_what_the_context_must_hold():
     assert largest_window(ContextSchedule(), 64) == 64
     assert largest_window(ContextSchedule(kind="staged", stages=[[3, 16], [5, 24]]), 8) == 24
