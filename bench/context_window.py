@@ -1,17 +1,20 @@
-"""A dynamic context window against fixed ones, in the tiny world: three GRPO runs on linear equations
+"""A dynamic context window against fixed ones, in the tiny world: GRPO runs on linear equations
 (recipes/tiny/zero-linear.yaml) with the same seed, prompts and steps, then held-out pass@1 against the
 completion tokens each had generated, as a Markdown table and a PNG.
 
-    python bench/context_window.py --model runs/demo/base                  # the three runs, then the report
-    python bench/context_window.py --model runs/demo/base --steps 60 --out runs/context-window
+    python bench/context_window.py --model runs/demo/base/final                 # every run, then the report
+    python bench/context_window.py --model runs/demo/base/final --steps 60 --runs short long adaptive
     python bench/context_window.py --out runs/context-window --plot docs/img/context-window.png  # report only
 
 The runs (each `r1 grpo` in its own process, one after another, OMP_NUM_THREADS=1):
 - short:    max_new_tokens = --short (32 by default: a linear equation's worked solution is ~35-80 tokens,
             a direct answer ~10, so the window cuts nearly every reasoning sample);
 - long:     max_new_tokens = --long (96: longer than any worked solution the base model was taught);
+- staged:   --short until step --stage-at, then --long;
 - adaptive: starts at --short and grows by --grow when more than --threshold of a step's completions
-            were truncated, --patience steps in a row, up to --long.
+            were truncated, --patience steps in a row, up to --long;
+- eager:    the same, growing x2 after a single such step (patience 1);
+- masked:   adaptive with mask_truncated (a cut completion leaves the loss instead of scoring 0).
 Every eval (held-out linear problems, k samples each) uses the long window, so the three pass@1 curves
 measure the policy, not the eval budget. A run whose directory already holds `bench_wall.json` is not
 run again (delete the directory to redo it). Training tokens are the sum over steps of
@@ -29,7 +32,7 @@ import time
 from pathlib import Path
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "tiny" / "zero-linear.yaml"
-RUNS = ("short", "long", "adaptive")
+RUNS = ("short", "long", "staged", "adaptive", "eager", "masked")
 BENCHMARK = "tiny:linear"
 
 
@@ -46,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--grow", type=float, default=1.5, help="adaptive: grow_factor")
     p.add_argument("--threshold", type=float, default=0.1, help="adaptive: truncated_threshold")
     p.add_argument("--patience", type=int, default=2, help="adaptive: patience")
+    p.add_argument("--stage-at", type=int, default=11, help="staged: the first step of the long window")
+    p.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS))
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="an extra override for every run (e.g. prompts_per_step=4)")
     p.add_argument("--plot", help="the PNG to write (default OUT/context-window.png)")
@@ -57,12 +62,17 @@ def run_overrides(args: argparse.Namespace) -> dict[str, list[str]]:
     common = [f"max_steps={args.steps}", f"eval_every={args.eval_every}", f"eval_k={args.eval_k}",
               f"eval_problems={args.eval_problems}", f"eval_max_new_tokens={args.long}",
               f"eval_benchmarks=[{BENCHMARK}]", "save_every=0", *args.set]
-    grow = ["context_schedule.kind=adaptive", f"context_schedule.cap={args.long}",
-            f"context_schedule.grow_factor={args.grow}", f"context_schedule.patience={args.patience}",
-            f"context_schedule.truncated_threshold={args.threshold}"]
-    return {"short": [f"max_new_tokens={args.short}", *common],
-            "long": [f"max_new_tokens={args.long}", *common],
-            "adaptive": [f"max_new_tokens={args.short}", *grow, *common]}
+    short = [f"max_new_tokens={args.short}", *common]
+    adaptive = ["context_schedule.kind=adaptive", f"context_schedule.cap={args.long}",
+                f"context_schedule.truncated_threshold={args.threshold}"]
+    grow = [f"context_schedule.grow_factor={args.grow}", f"context_schedule.patience={args.patience}"]
+    runs = {"short": short, "long": [f"max_new_tokens={args.long}", *common],
+            "staged": ["context_schedule.kind=staged", *short,
+                       f"context_schedule.stages=[[{args.stage_at},{args.long}]]"],
+            "adaptive": [*adaptive, *grow, *short],
+            "eager": [*adaptive, "context_schedule.grow_factor=2", "context_schedule.patience=1", *short],
+            "masked": [*adaptive, *grow, "mask_truncated=true", *short]}
+    return {name: runs[name] for name in args.runs}
 
 
 def train(model: str, out: Path, overrides: list[str]) -> None:
@@ -95,6 +105,7 @@ def summarise(run: Path) -> dict:
     timed = run / "bench_wall.json"
     wall = json.loads(timed.read_text())["wall_s"] if timed.is_file() else None
     return {"curve": curve, "tokens": tokens, "pass@1": curve[-1][2] if curve else None,
+            "best": max(curve, key=lambda point: point[2]) if curve else None,
             "windows": [row["max_new_tokens"] for row in steps],
             "lengths": [row["completion_len_mean"] for row in steps],
             "truncated": sum(row["truncated_frac"] for row in steps) / max(1, len(steps)),
@@ -103,15 +114,15 @@ def summarise(run: Path) -> dict:
 
 def table(results: dict[str, dict]) -> str:
     """The Markdown table of the runs."""
-    lines = ["| run | window (first → last) | steps | held-out pass@1 (start → end) | training completion "
-             "tokens | mean truncated share | time in steps | wall time (evals included) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | window (first → last) | steps | held-out pass@1 (start → end) | best (step) | training "
+             "completion tokens | mean truncated share | time in steps | wall time (evals included) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
-        start = r["curve"][0][2] if r["curve"] else float("nan")
         wall = f"{r['wall_s']:.0f} s" if r["wall_s"] is not None else "—"
-        lines.append(f"| {name} | {r['windows'][0]} → {r['windows'][-1]} | {r['steps']} | {start:.1%} → "
-                     f"{r['pass@1']:.1%} | {r['tokens']:,.0f} | {r['truncated']:.1%} | {r['train_s']:.0f} s "
-                     f"| {wall} |")
+        cells = [name, f"{r['windows'][0]} → {r['windows'][-1]}", str(r["steps"]),
+                 f"{r['curve'][0][2]:.1%} → {r['pass@1']:.1%}", f"{r['best'][2]:.1%} ({r['best'][0]})",
+                 f"{r['tokens']:,.0f}", f"{r['truncated']:.1%}", f"{r['train_s']:.0f} s", wall]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -149,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, overrides in run_overrides(args).items():
             if not (out / name / "bench_wall.json").is_file():
                 train(args.model, out / name, overrides)
-    results = {name: summarise(out / name) for name in RUNS if (out / name / "log.jsonl").is_file()}
+    results = {name: summarise(out / name) for name in args.runs if (out / name / "log.jsonl").is_file()}
     if not results:
         sys.exit(f"no runs under {out}: give --model to run them")
     print(table(results))
