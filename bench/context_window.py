@@ -14,6 +14,7 @@ The runs (each `r1 grpo` in its own process, one after another, OMP_NUM_THREADS=
 - adaptive: starts at --short and grows by --grow when more than --threshold of a step's completions
             were truncated, --patience steps in a row, up to --long;
 - eager:    the same, growing x2 after a single such step (patience 1);
+- any:      growing x2 after any step with a truncated completion (threshold 0, patience 1);
 - masked:   adaptive with mask_truncated (a cut completion leaves the loss instead of scoring 0).
 Every eval (held-out linear problems, k samples each) uses the long window, so the three pass@1 curves
 measure the policy, not the eval budget. A run whose directory already holds `bench_wall.json` is not
@@ -32,7 +33,7 @@ import time
 from pathlib import Path
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "tiny" / "zero-linear.yaml"
-RUNS = ("short", "long", "staged", "adaptive", "eager", "masked")
+RUNS = ("short", "long", "staged", "adaptive", "eager", "any", "masked")
 BENCHMARK = "tiny:linear"
 
 
@@ -63,14 +64,16 @@ def run_overrides(args: argparse.Namespace) -> dict[str, list[str]]:
               f"eval_problems={args.eval_problems}", f"eval_max_new_tokens={args.long}",
               f"eval_benchmarks=[{BENCHMARK}]", "save_every=0", *args.set]
     short = [f"max_new_tokens={args.short}", *common]
-    adaptive = ["context_schedule.kind=adaptive", f"context_schedule.cap={args.long}",
-                f"context_schedule.truncated_threshold={args.threshold}"]
-    grow = [f"context_schedule.grow_factor={args.grow}", f"context_schedule.patience={args.patience}"]
+    adaptive = ["context_schedule.kind=adaptive", f"context_schedule.cap={args.long}"]
+    grow = [f"context_schedule.grow_factor={args.grow}", f"context_schedule.patience={args.patience}",
+            f"context_schedule.truncated_threshold={args.threshold}"]
+    eager = ["context_schedule.grow_factor=2", "context_schedule.patience=1"]
     runs = {"short": short, "long": [f"max_new_tokens={args.long}", *common],
             "staged": ["context_schedule.kind=staged", *short,
                        f"context_schedule.stages=[[{args.stage_at},{args.long}]]"],
             "adaptive": [*adaptive, *grow, *short],
-            "eager": [*adaptive, "context_schedule.grow_factor=2", "context_schedule.patience=1", *short],
+            "eager": [*adaptive, *eager, f"context_schedule.truncated_threshold={args.threshold}", *short],
+            "any": [*adaptive, *eager, "context_schedule.truncated_threshold=0", *short],
             "masked": [*adaptive, *grow, "mask_truncated=true", *short]}
     return {name: runs[name] for name in args.runs}
 
@@ -127,26 +130,28 @@ def table(results: dict[str, dict]) -> str:
 
 
 def plot(results: dict[str, dict], path: Path) -> None:
-    """Left: held-out pass@1 against training tokens; right: the window and mean length per step."""
+    """Left: held-out pass@1 against training tokens (symlog: the short runs' tokens are a few percent of
+    the long run's); right: each run's mean completion length (solid) and window (dotted) per step."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100)
     for name, r in results.items():
         _, tokens, scores = zip(*r["curve"])
-        left.plot(tokens, scores, marker="o", label=name)
+        line = left.plot(tokens, scores, marker="o", label=name)[0]
         steps = range(1, len(r["windows"]) + 1)
-        line = right.plot(steps, r["lengths"], label=f"{name}: mean length")[0]
-        right.step(steps, r["windows"], where="post", linestyle=":", color=line.get_color(),
-                   label=f"{name}: window")
-    left.set(xlabel="completion tokens generated in training", ylabel=f"held-out pass@1 ({BENCHMARK})",
+        right.plot(steps, r["lengths"], color=line.get_color())
+        right.step(steps, r["windows"], where="post", linestyle=":", color=line.get_color())
+    left.set_xscale("symlog", linthresh=1e4)
+    left.set(xlabel="completion tokens generated in training (symlog)",
+             ylabel=f"held-out pass@1 ({BENCHMARK})",
              title="pass@1 against training tokens")
-    right.set(xlabel="step", ylabel="tokens", title="context window and mean completion length")
+    right.set(xlabel="step", ylabel="tokens", title="mean completion length (solid) and window (dotted)")
+    left.legend(fontsize=8)  # one legend: a run has the same colour in both panels
     for ax in (left, right):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
