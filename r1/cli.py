@@ -237,12 +237,16 @@ def pipeline(
 
 
 @app.command()
-def plot(run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")]) -> None:
+def plot(
+    run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")],
+    completions: Annotated[bool, typer.Option(
+        "--completions", help="Instead: the logged completions as RUN_DIR/completions.md.")] = False,
+) -> None:
     """Write PNG curves of a GRPO run (accuracy, response length, reward vs step) into RUN_DIR/plots."""
-    from r1.plot import plot_run
+    from r1.plot import completions_view, plot_run
 
     def go():
-        for path in plot_run(run_dir):
+        for path in [completions_view(run_dir)] if completions else plot_run(run_dir):
             typer.echo(f"wrote {path}")
 
     _run(go)
