@@ -123,7 +123,7 @@ def _plain(value: Any) -> Any:
 
 
 def make_optimizer(cfg, model, total_steps: int):
-    """AdamW over the trainable parameters, and the warmup + cosine schedule over `total_steps`."""
+    """AdamW over the trainable parameters, and the lr schedule (r1.train.schedule) over `total_steps`."""
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                   betas=tuple(cfg.adam_betas))
