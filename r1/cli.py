@@ -193,7 +193,8 @@ def tasks_list() -> None:
     from r1.tasks import FAMILIES
 
     for name, family in FAMILIES.items():
-        typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{sys.modules[type(family).__module__].__doc__.splitlines()[0]}")
+        about = sys.modules[type(family).__module__].__doc__.splitlines()[0]
+        typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{about}")
 
 
 def _stage_command(stage):

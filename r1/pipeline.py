@@ -140,7 +140,8 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
         raise R1Error(describe_validation_error(err, PipelineRecipe, str(path))) from None
     names = [s.name for s in recipe.stages]
     if len(set(names)) != len(names):
-        raise R1Error(f"{path}: two stages share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+        shared = sorted({n for n in names if names.count(n) > 1})
+        raise R1Error(f"{path}: two stages share a name ({', '.join(shared)})")
     for name, settings in extra.items():
         if name not in names or not isinstance(settings, dict):
             raise R1Error(f"command line: override {name!r} is neither output_dir, seed nor <stage>.<field> "

@@ -14,7 +14,8 @@ def test_chat_template(tiny_tokenizer):
 def test_r1_zero_and_plain(tiny_tokenizer):
     text = build_prompt(tiny_tokenizer, "What is 2+2?", template="r1_zero")
     assert text == R1_ZERO.format(prompt="What is 2+2?")
-    assert text.startswith("A conversation between User and Assistant.") and text.endswith("User: What is 2+2?. Assistant:")
+    assert text.startswith("A conversation between User and Assistant.")
+    assert text.endswith("User: What is 2+2?. Assistant:")
     assert build_prompt(tiny_tokenizer, "P", template="plain", suffix="S", response_prefix="R") == "P\nSR"
 
 

@@ -49,7 +49,8 @@ def test_summarize_overall_and_by_family(tmp_path):
     assert header[:3] == ["set", "problems", "pass@1"] and "pass@4" in header
     assert [line.split("|")[1].strip() for line in lines[2:]] == ["arithmetic", "linear", "all"]
     cells = dict(zip(header, (cell.strip() for cell in lines[-1].strip("|").split("|"))))
-    assert (cells["problems"], cells["pass@1"], cells["pass@4"], cells["mean tokens"]) == ("3", "33.3%", "66.7%", "11.5")
+    assert (cells["problems"], cells["pass@1"], cells["pass@4"], cells["mean tokens"]) == (
+        "3", "33.3%", "66.7%", "11.5")
     write_summary(tmp_path, s, "title")
     assert (tmp_path / "summary.md").read_text().startswith("# title\n")
 

@@ -13,7 +13,7 @@ from r1.eval.run import EvalConfig, load_records, run_eval
 from r1.models.corpus import render_chat
 from r1.prompts import BOXED_SUFFIX
 from r1.rewards.extract import extract_answer
-from r1.rollout import HFEngine, Rollout
+from r1.rollout import Rollout
 from r1.tasks import generate, verify
 from r1.tasks.expr import evaluate
 
@@ -35,20 +35,6 @@ def read_rows(path):
 
 def keyed(rows):
     return {(str(r["id"]), r["sample"]): r for r in rows}
-
-
-@pytest.fixture
-def count_generate(monkeypatch):
-    """Record the prompts of every HFEngine.generate call."""
-    calls = []
-    original = HFEngine.generate
-
-    def counting(self, prompts, params):
-        calls.append(list(prompts))
-        return original(self, prompts, params)
-
-    monkeypatch.setattr(HFEngine, "generate", counting)
-    return calls
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import math
 import pytest
 
 from r1.errors import R1Error
-from tests.rewards.registry_fixture import scratch_registry  # noqa: F401  (a fixture)
 from r1.rewards import RewardCombiner, RewardWeights, combine, register, task_accuracy
 
 GOOD = "<think>7+5=12 carry 1</think><answer>12</answer>"

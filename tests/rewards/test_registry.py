@@ -9,7 +9,6 @@ import types
 import pytest
 
 from r1.errors import R1Error
-from tests.rewards.registry_fixture import scratch_registry  # noqa: F401  (a fixture)
 from r1.rewards.registry import (completion_texts, get_reward, list_rewards, load_reward,
                                  records_from_kwargs, register, safe_call)
 
