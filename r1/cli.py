@@ -72,6 +72,8 @@ def evaluate(
     max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Longest completion.")] = None,
     n: Annotated[Optional[int], typer.Option(help="Only the first n problems.")] = None,
     out: Annotated[Optional[str], typer.Option(help="Output directory.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete samples an earlier eval left in "
+                                            "the output directory (resume=false).")] = False,
 ) -> None:
     """Sample k completions per problem and report pass@1, pass@k (and cons@k); resumes if stopped."""
     from r1.eval.report import markdown_table, summary_rows
@@ -79,7 +81,7 @@ def evaluate(
 
     flags = {"model": model, "benchmark": benchmark, "data": data, "task": task, "k": k,
              "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "n": n,
-             "output_dir": out}
+             "output_dir": out, "resume": False if overwrite else None}
     extra = [f"{key}={value}" for key, value in flags.items() if value is not None]
 
     def go():
