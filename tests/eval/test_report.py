@@ -74,3 +74,10 @@ def test_format_and_mixed_language_shares():
     assert summary["mixed_language"] == pytest.approx(1 / 3)
     cells = markdown_table({"all": summary}, 1).splitlines()[2].split(" | ")
     assert cells[-2:] == ["66.7%", "33.3% |"]
+
+
+def test_with_one_sample_the_table_does_not_repeat_pass_at_1():
+    records = [{"id": "a", "problem": "p", "answer": "1"}]
+    summary = summarize(records, [{"id": "a", "answer": "1", "correct": True, "tokens": 2}], "math", 1)
+    head, rule, row = markdown_table({"all": summary}, 1).splitlines()
+    assert head.count("pass@1") == 1 and len(head.split("|")) == len(rule.split("|")) == len(row.split("|"))
