@@ -72,6 +72,8 @@ def evaluate(
     max_new_tokens: Annotated[Optional[int], typer.Option("--max-new-tokens", help="Longest completion.")] = None,
     n: Annotated[Optional[int], typer.Option(help="Only the first n problems.")] = None,
     out: Annotated[Optional[str], typer.Option(help="Output directory.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete samples an earlier eval left in "
+                                            "the output directory (resume=false).")] = False,
 ) -> None:
     """Sample k completions per problem and report pass@1, pass@k (and cons@k); resumes if stopped."""
     from r1.eval.report import markdown_table, summary_rows
@@ -79,7 +81,7 @@ def evaluate(
 
     flags = {"model": model, "benchmark": benchmark, "data": data, "task": task, "k": k,
              "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "n": n,
-             "output_dir": out}
+             "output_dir": out, "resume": False if overwrite else None}
     extra = [f"{key}={value}" for key, value in flags.items() if value is not None]
 
     def go():
@@ -193,7 +195,8 @@ def tasks_list() -> None:
     from r1.tasks import FAMILIES
 
     for name, family in FAMILIES.items():
-        typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{sys.modules[type(family).__module__].__doc__.splitlines()[0]}")
+        about = sys.modules[type(family).__module__].__doc__.splitlines()[0]
+        typer.echo(f"{name}\t(default difficulty {family.default_difficulty})\t{about}")
 
 
 def _stage_command(stage):
@@ -237,12 +240,16 @@ def pipeline(
 
 
 @app.command()
-def plot(run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")]) -> None:
+def plot(
+    run_dir: Annotated[Path, typer.Argument(help="A GRPO output_dir (with log.jsonl).")],
+    completions: Annotated[bool, typer.Option(
+        "--completions", help="Instead: the logged completions as RUN_DIR/completions.md.")] = False,
+) -> None:
     """Write PNG curves of a GRPO run (accuracy, response length, reward vs step) into RUN_DIR/plots."""
-    from r1.plot import plot_run
+    from r1.plot import completions_view, plot_run
 
     def go():
-        for path in plot_run(run_dir):
+        for path in [completions_view(run_dir)] if completions else plot_run(run_dir):
             typer.echo(f"wrote {path}")
 
     _run(go)

@@ -160,6 +160,21 @@ def describe_fields(cls: type[BaseModel], prefix: str = "") -> str:
     return "\n\n".join(lines)
 
 
+def build_config(cls: type[C], fields: dict[str, Any], where: str) -> C:
+    """`cls` from `fields`, validated and then checked (its `check()`, where it has one): a bad value
+    fails with one line that starts with `where`, before any work starts."""
+    try:
+        config = cls(**fields)
+    except ValidationError as err:
+        raise R1Error(describe_validation_error(err, cls, where)) from None
+    if hasattr(config, "check"):
+        try:
+            config.check()
+        except R1Error as err:
+            raise R1Error(f"{where}: {err}") from None
+    return config
+
+
 def save_config(config: StageConfig, path: str | Path) -> None:
     """Write the resolved config beside a stage's outputs, so a run records what it used."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

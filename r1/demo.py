@@ -11,12 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 from rich.console import Console
 from rich.table import Table
 
-from r1.config import StageConfig, describe_validation_error, save_config
-from r1.errors import R1Error
+from r1.config import StageConfig, build_config, save_config
 from r1.progress import console
 
 
@@ -42,13 +41,6 @@ class DemoConfig(StageConfig):
     """Longest completion."""
 
 
-def _stage(cls: type[BaseModel], label: str, **fields: Any):
-    try:
-        return cls(**fields)
-    except ValidationError as err:
-        raise R1Error(describe_validation_error(err, cls, f"demo: {label}")) from None
-
-
 def run_demo(cfg: DemoConfig) -> dict[str, dict[str, Any]]:
     from r1.grpo.config import GRPOConfig
     from r1.grpo.trainer import train
@@ -58,9 +50,11 @@ def run_demo(cfg: DemoConfig) -> dict[str, dict[str, Any]]:
     out = Path(cfg.output_dir)
     save_config(cfg, out / "demo_config.yaml")
     base = Path(cfg.base_model or out / "base")  # a run directory stands for its final/ model
-    pre_cfg = _stage(PretrainConfig, "pretrain", output_dir=str(base), seed=cfg.seed, **cfg.pretrain)
-    zero_cfg = _stage(GRPOConfig, "zero", model=str(base), output_dir=str(out / "zero"), seed=cfg.seed,
-                      **cfg.zero)  # both stages checked before minutes of work start
+    # both stages' configs built and checked before minutes of work start
+    pre_cfg = build_config(PretrainConfig, {"output_dir": str(base), "seed": cfg.seed, **cfg.pretrain},
+                           "demo: pretrain")
+    zero_cfg = build_config(GRPOConfig, {"model": str(base), "output_dir": str(out / "zero"), "seed": cfg.seed,
+                                         **cfg.zero}, "demo: zero")
     if is_pretrained(base):
         console.print(f"demo: reusing the base model in {base}")
     else:

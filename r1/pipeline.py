@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from r1.config import merge_dicts, describe_validation_error, parse_overrides, read_yaml
+from r1.config import build_config, describe_validation_error, merge_dicts, parse_overrides, read_yaml
 from r1.errors import R1Error
 from r1.progress import console
 from r1.stages import Stage, get_stage
@@ -140,7 +140,8 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
         raise R1Error(describe_validation_error(err, PipelineRecipe, str(path))) from None
     names = [s.name for s in recipe.stages]
     if len(set(names)) != len(names):
-        raise R1Error(f"{path}: two stages share a name ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+        shared = sorted({n for n in names if names.count(n) > 1})
+        raise R1Error(f"{path}: two stages share a name ({', '.join(shared)})")
     for name, settings in extra.items():
         if name not in names or not isinstance(settings, dict):
             raise R1Error(f"command line: override {name!r} is neither output_dir, seed nor <stage>.<field> "
@@ -181,16 +182,7 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
         elif isinstance(value, str) and value and not Path(value).exists() and not value.startswith("hf:"):
             raise R1Error(f"{where}: {key}={value!r} is neither an earlier stage ({', '.join(by_name) or 'none'}) "
                           "nor an existing path")
-    cls = stage.config_class()
-    try:
-        config = cls(**fields)
-    except ValidationError as err:
-        raise R1Error(describe_validation_error(err, cls, where)) from None
-    if hasattr(config, "check"):
-        try:
-            config.check()
-        except R1Error as err:
-            raise R1Error(f"{where}: {err}") from None
+    config = build_config(stage.config_class(), fields, where)
     dump = config.model_dump(mode="json")
     evaluation = recipe.eval.model_dump() if entry.eval and stage.produces == "model" else None
     digest = hashlib.sha256(json.dumps({"kind": stage.name, "config": dump, "upstream": upstream,

@@ -1,6 +1,8 @@
-"""`r1 plot RUN_DIR`: the curves of a GRPO run as PNGs, from its log.jsonl (the paper's Figures 2 and 3).
+"""`r1 plot RUN_DIR`: the curves of a GRPO run as PNGs, from its log.jsonl (the paper's Figures 2 and 3);
+with --completions, the completions it logged as one Markdown page.
 
-    r1 plot runs/tiny-zero    # -> runs/tiny-zero/plots/{accuracy,length,reward}.png
+    r1 plot runs/tiny-zero                  # -> runs/tiny-zero/plots/{accuracy,length,reward}.png
+    r1 plot runs/tiny-zero --completions    # -> runs/tiny-zero/completions.md
 
 Noisy per-step curves get a moving average drawn over them; held-out pass@1 and mean length (eval
 rows, step 0 = before RL) are drawn as points; the length plot shows each step's context window.
@@ -8,6 +10,8 @@ rows, step 0 = before RL) are drawn as points; the length plot shows each step's
 
 from __future__ import annotations
 
+import re
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +95,48 @@ def plot_run(run_dir: str | Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
     return written
+
+
+def completions_view(run_dir: str | Path) -> Path:
+    """Write RUN_DIR/completions.md from completions.jsonl (r1.grpo.completions): per logged step, each
+    prompt, then each completion with its reward components, reward and advantage; returns its path."""
+    from r1.train.telemetry import read_log
+
+    run = Path(run_dir)
+    source = run / "completions.jsonl"
+    if not source.is_file():
+        raise R1Error(f"plot: {source} not found (an `r1 grpo` run writes it when log_completions_every > 0)")
+    rows = read_log(source)
+    if not rows:
+        raise R1Error(f"plot: {source} has no completions yet")
+    lines = [f"# {run.name}: completions", "",
+             "Each logged step's first prompts, each with its G completions: reward components, the "
+             "weighted reward, and the advantage (the reward against its siblings').", ""]
+    for step, in_step in groupby(rows, key=lambda row: row["step"]):
+        lines += [f"## Step {step}", ""]
+        for _, group in groupby(in_step, key=lambda row: row["group"]):
+            group = list(group)
+            answer = f", answer `{group[0]['answer']}`" if group[0].get("answer") is not None else ""
+            lines += [f"### {group[0].get('id') or 'prompt'}{answer}", "", *_block(group[0]["prompt"])]
+            for row in group:
+                parts = ", ".join(f"{name} {_number(v)}" for name, v in row["rewards"].items())
+                cut = "" if row["finished"] else ", truncated"
+                lines += [f"**#{row['sample']}** reward {_number(row['reward'])} ({parts}), "
+                          f"advantage {_number(row['advantage'], signed=True)}{cut}", "",
+                          *_block(row["completion"])]
+    out = run / "completions.md"
+    out.write_text("\n".join(lines), encoding="utf-8")
+    return out
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    """A score as text; None (a component that does not apply, or NaN) as n/a."""
+    if value is None:
+        return "n/a"
+    return f"{value:+.3f}" if signed else f"{value:.3g}"
+
+
+def _block(text: str) -> list[str]:
+    """`text` verbatim in a fenced block longer than any run of backticks in it (no HTML, no Markdown)."""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    return [f"{fence}text", text, fence, ""]

@@ -16,7 +16,7 @@ R1_ZERO = (
     "The assistant first thinks about the reasoning process in the mind and then provides the user "
     "with the answer. The reasoning process and answer are enclosed within <think> </think> and "
     "<answer> </answer> tags, respectively, i.e., <think> reasoning process here </think> "
-    "<answer> answer here </answer>. User: {prompt}. Assistant:"
+    "<answer> answer here </answer>. User: {prompt} Assistant:"
 )
 # The paper's evaluation instruction for math benchmarks.
 BOXED_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -37,7 +37,8 @@ def build_prompt(tokenizer: PreTrainedTokenizerBase, problem: str, template: Tem
         text = tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
                                              add_generation_prompt=True)
     elif template == "r1_zero":
-        text = R1_ZERO.format(prompt=user)
+        # the paper's "User: prompt. Assistant:", without a second period after a prompt that ends in one
+        text = R1_ZERO.format(prompt=user if user.rstrip().endswith((".", "?", "!")) else user.rstrip() + ".")
     elif template == "plain":
         text = user
     else:

@@ -1,4 +1,5 @@
-"""Shared fixtures: one tiny pretrained model per test session (a few seconds on one CPU core)."""
+"""Shared fixtures: one tiny pretrained model per test session (a few seconds on one CPU core), and a
+recorder of the rollout engine's generate calls."""
 
 from __future__ import annotations
 
@@ -40,3 +41,19 @@ def tiny_tokenizer(tiny_model_dir):
     from r1.models.load import load_tokenizer
 
     return load_tokenizer(tiny_model_dir)
+
+
+@pytest.fixture
+def count_generate(monkeypatch):
+    """Record the prompts of every HFEngine.generate call (eval and rejection sampling tests)."""
+    from r1.rollout import HFEngine
+
+    calls = []
+    original = HFEngine.generate
+
+    def counting(self, prompts, params):
+        calls.append(list(prompts))
+        return original(self, prompts, params)
+
+    monkeypatch.setattr(HFEngine, "generate", counting)
+    return calls

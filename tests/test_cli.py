@@ -83,6 +83,15 @@ def test_demo_checks_its_pretrain_overrides(cli, tmp_path):
     assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "pretrain.bogus=1"), "pretrain", "bogus")
 
 
+def test_demo_checks_both_stages_before_any_work(cli, tmp_path):
+    # group_size=1 passes validation; GRPOConfig.check() refuses it, before pretraining starts
+    line = assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "zero.group_size=1"))
+    assert line == "error: demo: zero: group_size (G) must be >= 2 so completions can be compared, got 1"
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "pretrain.num_heads=5"),
+                          "demo: pretrain: num_heads")
+    assert not (tmp_path / "demo" / "base").exists()
+
+
 def test_eval_of_a_missing_model(cli, tmp_path):
     assert_one_line_error(cli("eval", "--model", tmp_path / "no-model", "--benchmark", "tiny:linear", "--n", 2,
                               "--k", 1, "--out", tmp_path / "out"), tmp_path / "no-model")

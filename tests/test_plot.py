@@ -1,4 +1,5 @@
-"""`r1 plot RUN_DIR`: PNG curves from a GRPO log, one-line errors without one."""
+"""`r1 plot RUN_DIR`: PNG curves from a GRPO log, the logged completions as Markdown (--completions),
+one-line errors without them."""
 
 import json
 
@@ -27,3 +28,37 @@ def test_plot_without_a_log_is_a_one_line_error(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [f"error: plot: {tmp_path / 'log.jsonl'} not found "
                                                   "(give the output_dir of an `r1 grpo` run)"]
+
+
+def test_plot_completions_writes_a_markdown_page(tmp_path):
+    rows = [{"step": 10, "group": 0, "id": "a-1", "prompt": "<|user|>Compute 2+3.", "answer": "5", "sample": j,
+             "completion": text, "rewards": {"accuracy": acc, "format": fmt}, "reward": reward,
+             "advantage": adv, "finished": j != 2}
+            for j, (text, acc, fmt, reward, adv) in enumerate([
+                ("<think>2+3=5</think><answer>5</answer>", 1.0, 1.0, 1.0, 1.5),
+                ("<answer>6</answer>", 0.0, 1.0, 0.3, -0.5),
+                ("```python\nprint(5)\n``` and | pipes", 0.0, None, 0.0, -0.5),
+                ("6", 0.0, 0.0, 0.0, -0.5)])]
+    rows.append({**rows[0], "step": 20, "id": "a-2", "sample": 0})
+    (tmp_path / "completions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = CliRunner().invoke(app, ["plot", str(tmp_path), "--completions"])
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "completions.md"
+    assert str(page) in result.output and not (tmp_path / "plots").exists()
+    text = page.read_text()
+    assert text.count("## Step ") == 2 and "## Step 10" in text and "## Step 20" in text
+    assert "### a-1, answer `5`" in text and "### a-2, answer `5`" in text
+    assert "**#0** reward 1 (accuracy 1, format 1), advantage +1.500" in text
+    assert "**#2** reward 0 (accuracy 0, format n/a), advantage -0.500, truncated" in text
+    # each completion verbatim in a fence; the one holding ``` gets a longer fence
+    for row in rows:
+        assert f"\n{row['completion']}\n" in text
+    assert "````text\n```python\nprint(5)\n``` and | pipes\n````" in text
+
+
+def test_plot_completions_without_the_file_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(app, ["plot", str(tmp_path), "--completions"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: plot: {tmp_path / 'completions.jsonl'} not found (an `r1 grpo` run writes it when "
+        "log_completions_every > 0)"]

@@ -14,7 +14,12 @@ def test_chat_template(tiny_tokenizer):
 def test_r1_zero_and_plain(tiny_tokenizer):
     text = build_prompt(tiny_tokenizer, "What is 2+2?", template="r1_zero")
     assert text == R1_ZERO.format(prompt="What is 2+2?")
-    assert text.startswith("A conversation between User and Assistant.") and text.endswith("User: What is 2+2?. Assistant:")
+    assert text.startswith("A conversation between User and Assistant.")
+    assert text.endswith("User: What is 2+2? Assistant:")
+    # before: the instruction's own period was followed by the template's ("\\boxed{}.. Assistant:")
+    boxed = build_prompt(tiny_tokenizer, "Find x.", template="r1_zero", suffix=BOXED_SUFFIX)
+    assert boxed.endswith("within \\boxed{}. Assistant:")
+    assert build_prompt(tiny_tokenizer, "Compute 2+2", template="r1_zero").endswith("User: Compute 2+2. Assistant:")
     assert build_prompt(tiny_tokenizer, "P", template="plain", suffix="S", response_prefix="R") == "P\nSR"
 
 

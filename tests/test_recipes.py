@@ -84,4 +84,5 @@ def test_the_r1_pipeline_recipe_builds_every_stage(tiny_model_dir):
     assert by_name["reasoning_rl"].config.model.endswith("cold_start/final")
     assert by_name["rejection_sampling"].config.model.endswith("reasoning_rl/final")
     assert by_name["sft"].config.data.endswith("rejection_sampling/data.jsonl")
-    assert by_name["reasoning_rl"].config.reward.language > 0 == by_name["reasoning_rl_no_language"].config.reward.language
+    language = {name: by_name[name].config.reward.language for name in ("reasoning_rl", "reasoning_rl_no_language")}
+    assert language["reasoning_rl"] > 0 == language["reasoning_rl_no_language"]

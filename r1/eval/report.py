@@ -67,11 +67,13 @@ def markdown_table(rows: dict[str, dict[str, Any]], k: int) -> str:
         zero, readable = m.get("format_r1_zero"), m.get("format_readable")
         return None if zero is None or readable is None else zero + readable
 
-    head = (f"| set | problems | pass@1 | cons@{k} | pass@{k} | mean tokens | format | mixed language |\n"
-            "|---|---|---|---|---|---|---|---|\n")
+    pass_k = f" pass@{k} |" if k > 1 else ""  # with k = 1 it is pass@1 again
+    head = (f"| set | problems | pass@1 | cons@{k} |{pass_k} mean tokens | format | mixed language |\n"
+            "|---|---|---|---|" + "---|" * (3 + (k > 1)) + "\n")
     return head + "".join(
-        f"| {name} | {m['n']} | {pct(m['pass@1'])} | {pct(m[f'cons@{k}'])} | {pct(m[f'pass@{k}'])} "
-        f"| {m['mean_tokens']:.1f} | {pct(in_format(m))} | {pct(m.get('mixed_language'))} |\n"
+        f"| {name} | {m['n']} | {pct(m['pass@1'])} | {pct(m[f'cons@{k}'])} |"
+        + (f" {pct(m[f'pass@{k}'])} |" if k > 1 else "")
+        + f" {m['mean_tokens']:.1f} | {pct(in_format(m))} | {pct(m.get('mixed_language'))} |\n"
         for name, m in rows.items())
 
 

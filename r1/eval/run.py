@@ -62,6 +62,15 @@ class EvalConfig(SamplingConfig):
     """How `data` is scored: math, gsm8k, code or tiny."""
     n: int | None = None
     """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
+    resume: bool = True
+    """Reuse the samples an earlier run wrote into output_dir, which must have used the same model
+    (by content), data and sampling settings; false deletes them and starts afresh."""
+
+
+MAY_CHANGE = {"output_dir", "n", "batch_size", "resume", "model"}
+"""EvalConfig fields a resumed eval may change: how many problems, speed, and where the model lies (its
+content is checked by fingerprint). Any other difference means the samples on disk answer another
+question."""
 
 
 @contextlib.contextmanager
@@ -97,6 +106,29 @@ def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
     return load_data(cfg.data, split=cfg.data_split, n=cfg.n), cfg.task
 
 
+def check_resumable(out: Path, source: dict[str, Any], resume: bool) -> None:
+    """Samples in `out` from another model, data or sampling settings are refused in one line naming
+    the difference; resume=false deletes them first."""
+    samples = out / "samples.jsonl"
+    if not samples.exists():
+        return
+    if not resume:
+        for name in ("samples.jsonl", "summary.json", "summary.md", "eval_source.json"):
+            (out / name).unlink(missing_ok=True)
+        return
+    try:
+        earlier = json.loads((out / "eval_source.json").read_text())
+    except (OSError, ValueError):
+        raise R1Error(f"output_dir: {out} holds samples whose settings were not recorded; resume=false "
+                      "(--overwrite) starts afresh") from None
+    for key in sorted(set(source) | set(earlier)):
+        if key not in MAY_CHANGE and earlier.get(key) != source.get(key):
+            what = "the model's weights differ" if key == "model_fingerprint" else \
+                f"{key} was {earlier.get(key)!r}, now {source.get(key)!r}"
+            raise R1Error(f"output_dir: {out} holds samples of another evaluation ({what}); resume=false "
+                          "(--overwrite) starts afresh, or choose another output_dir")
+
+
 def done_samples(path: Path) -> dict[tuple[str, int], dict]:
     """Samples already written by an earlier, interrupted run (a torn last line is ignored)."""
     done: dict[tuple[str, int], dict] = {}
@@ -126,11 +158,16 @@ def repair_torn_tail(path: Path) -> None:
 def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     """Generate (or resume) samples, then write summary.json and summary.md; returns the summary."""
     from r1.eval.report import summarize, write_summary
+    from r1.models.load import fingerprint
 
     records, task = load_records(cfg)
     out = Path(cfg.output_dir)
+    source = {**cfg.model_dump(mode="json"),
+              "model_fingerprint": None if model is not None else fingerprint(cfg.model)}
+    check_resumable(out, source, cfg.resume)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "eval_config.yaml")
+    (out / "eval_source.json").write_text(json.dumps(source, indent=2))
     with (out / "problems.jsonl").open("w", encoding="utf-8") as f:  # so `r1 score` can re-score samples
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     samples_path = out / "samples.jsonl"

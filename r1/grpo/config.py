@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from r1.train.config import PositiveInt, TrainConfig
+from r1.train.config import Count, PositiveInt, TrainConfig
 from r1.errors import R1Error
 from r1.grpo.window import ContextSchedule, largest_window
 from r1.models.lora import LoraSettings
@@ -122,6 +122,12 @@ class GRPOConfig(TrainConfig):
     eval_max_new_tokens: PositiveInt | None = None
     """Eval completion budget; None: the largest window the context_schedule can reach (max_new_tokens
     when fixed), the same at every eval, so the curve shows the policy, not the window."""
+    log_completions_every: Count = 10
+    """At step 1 and every this many steps, a few prompts of the step with all G completions, each one's
+    reward components, reward and advantage go to output_dir/completions.jsonl (main process; `r1 plot
+    RUN_DIR --completions` shows them); 0: never."""
+    log_completions_prompts: PositiveInt = 2
+    """How many prompts (each with its G completions) such a step logs."""
     max_bad_steps: int = 3
     """Abort after this many steps in a row with a NaN/inf loss or gradient (each one is skipped)."""
     lora: LoraSettings = Field(default_factory=LoraSettings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import torch
@@ -16,9 +17,25 @@ from r1.rollout import Rollout, SamplingParams
 from r1.runtime import max_over_processes
 
 
-def sample_groups(cfg, run, step: int, times: dict[str, float]
-                  ) -> tuple[list[tuple[int, list, torch.Tensor]], dict[str, Any]]:
-    """Groups to train on, as (record index, G rollouts, G rewards), and metrics of every sample drawn.
+@dataclass
+class Group:
+    """One prompt's G completions, scored."""
+
+    index: int
+    """The record's index in this rank's prompt stream."""
+    rollouts: list[Rollout]
+    """The G completions, in sample order."""
+    rewards: torch.Tensor  # [G]
+    """The weighted total reward of each completion."""
+    components: dict[str, list[float]] = field(default_factory=dict)
+    """Each reward component's G scores (NaN where it does not apply to the prompt's type)."""
+    advantages: torch.Tensor | None = None  # [G]
+    """Each completion's advantage, set by the trainer's `learn` (None when the step was skipped
+    before computing them)."""
+
+
+def sample_groups(cfg, run, step: int, times: dict[str, float]) -> tuple[list[Group], dict[str, Any]]:
+    """Groups to train on, and metrics of every sample drawn.
 
     With filter_equal_groups, groups whose G rewards are all equal (no signal) are dropped and more
     prompts are drawn, up to max_sample_rounds generate calls.
@@ -44,7 +61,8 @@ def sample_groups(cfg, run, step: int, times: dict[str, float]
         same = group_all_equal(rewards, cfg.group_size)  # [len(index)]
         for g, i in enumerate(index):
             if not (cfg.filter_equal_groups and same[g]) and len(kept) < cfg.prompts_per_step:
-                kept.append((i, groups[g], rewards[g * cfg.group_size:(g + 1) * cfg.group_size]))
+                part = slice(g * cfg.group_size, (g + 1) * cfg.group_size)
+                kept.append(Group(i, groups[g], rewards[part], {k: column[part] for k, column in parts.items()}))
         totals += rewards.tolist()
         lengths += [len(ro.token_ids) for ro in flat]
         truncated += [not ro.finished for ro in flat]

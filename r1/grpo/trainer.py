@@ -13,6 +13,8 @@ One step:
   5. reference log-probs, only when beta > 0 (beta = 0 loads no reference model at all);
   6. mu optimizer steps on that batch: policy log-probs at the sampling temperature, the clipped
      loss, backward over grad_accum micro-batches, gradient clipping, AdamW, lr schedule.
+  7. at step 1 and every log_completions_every steps, a few groups with their rewards and advantages
+     go to output_dir/completions.jsonl (r1.grpo.completions).
 
 How this differs from textbook GRPO (DeepSeekMath eq. 3):
 - beta = 0 by default (as many R1-Zero reproductions): no KL term, no reference forward.
@@ -37,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +48,11 @@ import torch
 from r1.errors import R1Error
 from r1.grpo.advantages import group_advantages
 from r1.grpo.batch import Batch, build_batch, micro_batches
+from r1.grpo.completions import CompletionLog
 from r1.grpo.config import GRPOConfig
 from r1.grpo.forward import completion_logprobs, entropy_masks
 from r1.grpo.loss import grpo_loss
-from r1.grpo.sampling import sample_groups
+from r1.grpo.sampling import Group, sample_groups
 from r1.grpo.stream import PromptStream, build_stream
 from r1.grpo.window import Window, next_window, window_at
 from r1.models.fast import unsupported
@@ -87,6 +90,7 @@ class Run(TrainRun):
     sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective, so ranks generate in step
     bad_steps: int = 0
     window: Window = Window(0)  # this step's context window (max_new_tokens), r1.grpo.window
+    completions: CompletionLog | None = None
 
 
 def train(cfg: GRPOConfig) -> Path:
@@ -154,6 +158,7 @@ def setup(cfg: GRPOConfig) -> Run:
     if "window" in state:  # the window the run had reached (adaptive: learnt from truncation)
         run.window = Window(state["window"], state["window_streak"])
     record_config(cfg, opened, "grpo")
+    run.completions = CompletionLog(cfg, run.start, accelerator.is_main_process)
     n_params = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
                   f"{len(records)} prompts, {cfg.prompts_per_step}"
@@ -184,6 +189,7 @@ def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
     times = {"time_generate": 0.0, "time_reward": 0.0, "time_reference": 0.0, "time_update": 0.0}
     groups, metrics = sample_groups(cfg, run, step, times)
     metrics.update(learn(cfg, run, groups, times))
+    run.completions.write(step, run.stream, groups)
     times["time_step"] = time.time() - tick
     metrics.update(times, lr=lr, tokens_per_s=metrics.pop("tokens") / times["time_step"])
     metrics = across_processes(run.accelerator, metrics)  # the same truncated_frac on every rank
@@ -193,23 +199,24 @@ def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
     return metrics
 
 
-def learn(cfg: GRPOConfig, run: Run, groups: list[tuple[int, list, torch.Tensor]],
-          times: dict[str, float]) -> dict[str, Any]:
-    """Advantages, reference log-probs and the policy update for this rank's groups.
+def learn(cfg: GRPOConfig, run: Run, groups: list[Group], times: dict[str, float]) -> dict[str, Any]:
+    """Advantages (set on each group), reference log-probs and the policy update for this rank's groups.
 
     A rank without groups (every group had equal rewards: nothing to learn from) makes every rank
     skip the step, so the ranks' gradient all-reduces stay paired.
     """
     if not all_ranks(run.accelerator, bool(groups)):
         return {"skipped": True}
-    prompt_ids = [run.stream.prompt_ids[i] for i, _, _ in groups for _ in range(cfg.group_size)]
-    rollouts = [ro for _, rollouts, _ in groups for ro in rollouts]
-    rewards = torch.cat([r for _, _, r in groups])  # [K * G]
+    prompt_ids = [run.stream.prompt_ids[g.index] for g in groups for _ in range(cfg.group_size)]
+    rollouts = [ro for g in groups for ro in g.rollouts]
+    rewards = torch.cat([g.rewards for g in groups])  # [K * G]
     spread = None  # scale_rewards=batch: the std of every process's rewards
     if cfg.scale_rewards == "batch":
         spread = cat_over_processes(rewards, run.accelerator.device).std().item()
     advantages = group_advantages(rewards, cfg.group_size, scale_rewards=cfg.scale_rewards,
                                   batch_std=spread)  # [K * G]
+    for group, values in zip(groups, advantages.split(cfg.group_size)):
+        group.advantages = values  # [G], for the completions log
     batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id)
     # every rank runs as many micro-batches as the rank that runs the most (each one is collective)
     n_parts = max_over_processes(min(cfg.grad_accum, len(batch)), run.accelerator.device)

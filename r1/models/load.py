@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -22,6 +23,21 @@ def check_model_dir(path: str | Path, field: str = "model") -> Path:
     if not (p / "config.json").is_file():
         raise R1Error(f"{field}: {p} has no config.json, so it is not a Hugging Face model directory")
     return p
+
+
+def fingerprint(path: str | Path) -> str:
+    """A content fingerprint of a model directory that is fast for large models: its config, and each
+    weight file's name, size and first and last MiB."""
+    p = check_model_dir(path)
+    digest = hashlib.sha256((p / "config.json").read_bytes())
+    for weights in sorted(p.glob("*.safetensors")) + sorted(p.glob("*.bin")):
+        size = weights.stat().st_size
+        digest.update(f"{weights.name}:{size}".encode())
+        with weights.open("rb") as f:
+            digest.update(f.read(1 << 20))
+            f.seek(max(0, size - (1 << 20)))
+            digest.update(f.read(1 << 20))
+    return digest.hexdigest()[:16]
 
 
 def load_tokenizer(path: str | Path, field: str = "model") -> PreTrainedTokenizerBase:

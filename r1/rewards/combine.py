@@ -3,9 +3,10 @@
 Default weights: a reasoning prompt scores 0.7·accuracy + 0.3·format; a general prompt
 0.5·helpfulness + 0.3·harmlessness + 0.2·readability; language consistency is added with its own weight
 (0 unless asked for). These weights come from the R1 summary this project follows; the paper itself
-adds its accuracy, format and language rewards without stating weights. Each component is a registered reward (or "module:function"), so a model-based
-reward (helpfulness, harmlessness: a later issue) plugs in exactly like a rule. Each record may carry a
-`prompt_type` ("reasoning" when absent). Components come back too, so the trainer can log each one.
+adds its accuracy, format and language rewards without stating weights. Each component is a registered
+reward (or "module:function"), so a model-based reward (helpfulness, harmlessness: a later issue) plugs
+in exactly like a rule. Each record may carry a `prompt_type` ("reasoning" when absent). Components come
+back too, so the trainer can log each one.
 
     combiner = RewardCombiner(RewardWeights(language=0.1))
     totals, components = combiner.score(completions, **record_fields)

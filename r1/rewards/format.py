@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from r1.rewards.registry import completion_texts, register, register_reward
+from r1.rewards.registry import completion_texts, register
 
 RESERVED_TAGS = ("<think>", "</think>", "<answer>", "</answer>", "<summary>", "</summary>")
 """Tags the tokenizer reserves as special tokens; none may appear inside a block."""
@@ -81,5 +81,5 @@ def format_readable(completions: Sequence[Any], prefilled: bool = False, **kwarg
 
 
 # For prompts that end with "<think>\n" (e.g. `r1 eval response_prefix=...`).
-register_reward("format_r1_zero_prefilled", format_r1_zero, prefilled=True)
-register_reward("format_readable_prefilled", format_readable, prefilled=True)
+register("format_r1_zero_prefilled", format_r1_zero, prefilled=True)
+register("format_readable_prefilled", format_readable, prefilled=True)

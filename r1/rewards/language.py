@@ -17,7 +17,7 @@ import re
 from typing import Any, Literal, Sequence
 
 from r1.rewards.extract import think_text
-from r1.rewards.registry import completion_texts, register, register_reward
+from r1.rewards.registry import completion_texts, register
 
 Language = Literal["en", "zh"]
 
@@ -92,4 +92,4 @@ def language_consistency(completions: Sequence[Any], target: Language = "en",
     return [language_share(think_text(text), lang or target) for text, lang in zip(texts, targets)]
 
 
-register_reward("language_consistency_zh", language_consistency, target="zh")
+register("language_consistency_zh", language_consistency, target="zh")

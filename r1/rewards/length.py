@@ -11,7 +11,7 @@ loss masking alone (`mask_truncated`) nothing tells the model to finish sooner. 
 It counts tokens, so it reads `completion_ids` (the token ids of each completion, passed to every
 reward by the GRPO trainer as by TRL's), not the text: every token sampled, the eos included when the
 model sampled one, as in TRL. Other budgets: register a variant with its own settings,
-e.g. `overlong_20k = register_reward("overlong_20k", soft_overlong_punishment,
+e.g. `overlong_20k = register("overlong_20k", soft_overlong_punishment,
 max_completion_len=20480, soft_punish_cache=4096)` in your module, and name it "module:overlong_20k".
 """
 
@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from r1.rewards.registry import register_reward
+from r1.rewards.registry import register
 
 
+@register("soft_overlong_punishment")  # DAPO's 20480 / 4096
 def soft_overlong_punishment(completions: Sequence[Any],
                              completion_ids: Sequence[Sequence[int]] | None = None,
                              max_completion_len: int = 20480, soft_punish_cache: int = 4096,
@@ -48,7 +49,5 @@ def soft_overlong_punishment(completions: Sequence[Any],
     return scores
 
 
-register_reward("soft_overlong_punishment", soft_overlong_punishment)  # DAPO's 20480 / 4096
 # recipes/tiny/zero.yaml's budget of 64 new tokens, the last quarter punished
-register_reward("soft_overlong_punishment_tiny", soft_overlong_punishment, max_completion_len=64,
-                soft_punish_cache=16)
+register("soft_overlong_punishment_tiny", soft_overlong_punishment, max_completion_len=64, soft_punish_cache=16)

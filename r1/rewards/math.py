@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from r1.rewards.extract import Fallback, extract_answer, parse_number
-from r1.rewards.registry import completion_texts, register, register_reward
+from r1.rewards.registry import completion_texts, register
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def math_accuracy(completions: Sequence[Any], answer: Sequence[Any], id: Sequenc
 
 
 # Same reward, but a completion with neither tags nor a box is searched whole by math-verify.
-register_reward("math_accuracy_lenient", math_accuracy, fallback="text")
+register("math_accuracy_lenient", math_accuracy, fallback="text")
 
 
 @register("gsm8k_accuracy")

@@ -5,11 +5,12 @@ content is scored), and every record field arrives as a keyword list aligned wit
 (`answer=[...]`, `task=[...]`); a reward takes what it needs and ignores the rest through `**kwargs`.
 So a TRL reward plugs into r1 unchanged, and r1's rewards plug into TRL's GRPOTrainer.
 
-A reward's own settings travel with its registry entry, not with a global config:
+A reward's own settings travel with its registry entry, not with a global config. One function
+registers, as a decorator or as a plain call (a variant of a registered function):
 
     @register("format_r1_zero")
     def format_r1_zero(completions, prefilled=False, **kwargs): ...
-    register_reward("format_r1_zero_prefilled", format_r1_zero, prefilled=True)
+    register("format_r1_zero_prefilled", format_r1_zero, prefilled=True)
 
 A model-based reward (helpfulness, harmlessness) is registered the same way; only its body differs.
 """
@@ -32,11 +33,31 @@ _BUILTINS = ("r1.rewards.math", "r1.rewards.format", "r1.rewards.language", "r1.
              "r1.rewards.tiny", "r1.rewards.combine")
 
 
-def register_reward(name: str, fn: RewardFn, **settings: Any) -> RewardFn:
-    """Register `fn` under `name`, with `settings` bound as default keyword arguments.
+def register(name: str, fn: RewardFn | None = None, /, **settings: Any
+             ) -> RewardFn | Callable[[RewardFn], RewardFn]:
+    """Register a reward under `name`, with `settings` bound as default keyword arguments.
 
-    A name can be registered once; a second registration is a bug (two rewards would share a name).
+    `@register(name, **settings)` above a function registers it and leaves it unchanged;
+    `register(name, fn, **settings)` registers `fn` (e.g. a variant of a registered reward, or a
+    lambda) and returns the registry's entry. A name can be registered once; a second registration is
+    a bug (two rewards would share a name).
+
+    >>> @register("doc_length")
+    ... def doc_length(completions, scale=1.0, **kwargs):
+    ...     return [scale * len(text) for text in completion_texts(completions)]
+    >>> _ = register("doc_length_x2", doc_length, scale=2.0)
+    >>> get_reward("doc_length")(["ab", [{"role": "assistant", "content": "abc"}]]), doc_length(["ab"])
+    ([2.0, 3.0], [2.0])
+    >>> get_reward("doc_length_x2")(["ab"]), get_reward("doc_length_x2").__name__
+    ([4.0], 'doc_length_x2')
+    >>> _ = REWARDS.pop("doc_length"), REWARDS.pop("doc_length_x2")
     """
+    if fn is None:
+        def decorate(fn: RewardFn) -> RewardFn:
+            register(name, fn, **settings)
+            return fn
+
+        return decorate
     if name in REWARDS:
         raise R1Error(f"reward {name!r} is already registered")
     entry = fn
@@ -45,24 +66,6 @@ def register_reward(name: str, fn: RewardFn, **settings: Any) -> RewardFn:
         entry.__name__ = name  # TRL logs a reward under its __name__; a variant gets its own
     REWARDS[name] = entry
     return entry
-
-
-def register(name: str, **settings: Any) -> Callable[[RewardFn], RewardFn]:
-    """Decorator form of `register_reward`; returns the function unchanged.
-
-    >>> @register("doc_length")
-    ... def doc_length(completions, **kwargs):
-    ...     return [float(len(text)) for text in completion_texts(completions)]
-    >>> get_reward("doc_length")(["ab", [{"role": "assistant", "content": "abc"}]])
-    [2.0, 3.0]
-    >>> _ = REWARDS.pop("doc_length")
-    """
-
-    def decorate(fn: RewardFn) -> RewardFn:
-        register_reward(name, fn, **settings)
-        return fn
-
-    return decorate
 
 
 def _load_builtins() -> None:
@@ -79,7 +82,7 @@ def _load_builtins() -> None:
             logger.warning("code_accuracy unavailable: cannot import r1.rewards.code (%s)", err)
             return
         if "code_accuracy" not in REWARDS and hasattr(code, "code_accuracy"):
-            register_reward("code_accuracy", code.code_accuracy)
+            register("code_accuracy", code.code_accuracy)
 
 
 def list_rewards() -> list[str]:

@@ -9,12 +9,17 @@ imports what it needs itself and may use nothing else from this module or from r
 
 def _box_main():
     """Supervisor: read the job from stdin, isolate, fork the program, wait, clean up, report."""
-    import marshal, os, sys
+    import marshal
+    import os
+    import sys
     cfg = marshal.loads(sys.stdin.buffer.read())
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    report = lambda msg: os.write(cfg["result_fd"], (cfg["token"] + " " + msg + "\n").encode())
+
+    def report(msg):
+        os.write(cfg["result_fd"], (cfg["token"] + " " + msg + "\n").encode())
+
     try:
         mode = _box_isolate(cfg)
     except OSError as err:  # fail closed: half-built namespaces are no sandbox
@@ -39,7 +44,9 @@ def _box_main():
 
 def _box_isolate(cfg):
     """Unshare namespaces, build a read-only view with private tmpfs; return the mode reached."""
-    import ctypes, os, sys
+    import ctypes
+    import os
+    import sys
     if not cfg["namespaces"]:
         return "none"
     libc = cfg["libc"] = ctypes.CDLL(None, use_errno=True)
@@ -102,7 +109,10 @@ def _box_hidden_ancestor(path):
 
 def _box_program(cfg, mode):
     """The program's process: drop privileges, set limits, then run imports, code and tests."""
-    import ctypes, os, resource, sys
+    import ctypes
+    import os
+    import resource
+    import sys
     os.setsid()
     libc = cfg.pop("libc", None) or ctypes.CDLL(None, use_errno=True)
     if mode != "none":  # pid 1 of the new pid namespace: a /proc showing only this sandbox
@@ -139,7 +149,9 @@ def _box_run_tests(cfg):
     All the loop needs is captured in locals before the program's code runs, so the program
     cannot patch it; only the original process (not a fork of it) may report.
     """
-    import builtins, os, sys
+    import builtins
+    import os
+    import sys
     token, fd = cfg["token"].encode(), cfg["result_fd"]
     write, getpid, exit_, exec_, exc_info, str_ = os.write, os.getpid, os._exit, exec, sys.exc_info, str
     settrace, setprofile, streams = sys.settrace, sys.setprofile, (sys.stdout, sys.stderr)
@@ -195,7 +207,10 @@ def _box_run_tests(cfg):
 
 def _box_wait(pid, timeout_s):
     """Wait for the program up to `timeout_s` of wall time, killing it past that; the verdict."""
-    import os, select, signal, time
+    import os
+    import select
+    import signal
+    import time
     deadline = time.monotonic() + timeout_s
     try:
         pidfd = [os.pidfd_open(pid)]
@@ -220,7 +235,9 @@ def _box_wait(pid, timeout_s):
 def _box_kill_leftovers(pid, uid):
     """Without a pid namespace: kill the program's group, as root every process of its uid, and
     (we are their subreaper) any orphan left; reap them all."""
-    import os, signal, time
+    import os
+    import signal
+    import time
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:

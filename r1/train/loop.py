@@ -26,7 +26,8 @@ from r1.train.telemetry import Telemetry
 
 RESUMABLE = {"max_steps", "save_every", "resume", "eval_every", "eval_problems", "eval_k",
              "eval_temperature", "eval_max_new_tokens", "eval_benchmarks", "log_every", "epochs",
-             "rollout_batch_size", "compile", "max_bad_steps"}
+             "rollout_batch_size", "compile", "max_bad_steps", "log_completions_every",
+             "log_completions_prompts"}
 """Settings a resumed run may change (how long, how often it saves, logs and evaluates, speed-only
 switches); any other difference from the run in output_dir is refused."""
 
@@ -122,7 +123,7 @@ def _plain(value: Any) -> Any:
 
 
 def make_optimizer(cfg, model, total_steps: int):
-    """AdamW over the trainable parameters, and the warmup + cosine schedule over `total_steps`."""
+    """AdamW over the trainable parameters, and the lr schedule (r1.train.schedule) over `total_steps`."""
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay,
                                   betas=tuple(cfg.adam_betas))

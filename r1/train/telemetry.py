@@ -2,8 +2,8 @@
 scalars.
 
 Every row has the stage's step keys (e.g. `r1.grpo.trainer.STEP_KEYS`); eval rows add
-`eval/<benchmark>/pass@1` and friends. On resume the rows after the checkpoint's step are dropped (they will be redone), and
-TensorBoard purges them.
+`eval/<benchmark>/pass@1` and friends. On resume the rows after the checkpoint's step are dropped (they will be
+redone), and TensorBoard purges them; `keep_rows_until` does the same for a stage's other step logs.
 """
 
 from __future__ import annotations
@@ -27,7 +27,15 @@ def read_log(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _clean(value: Any) -> Any:
+def keep_rows_until(path: Path, resume_step: int) -> None:
+    """Drop the rows of a step log after `resume_step`, the checkpoint's step (they will be redone); a
+    fresh start (resume_step 0) keeps nothing, not even a killed run's step-0 eval."""
+    if path.is_file():
+        kept = [row for row in read_log(path) if resume_step and row.get("step", 0) <= resume_step]
+        path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in kept), encoding="utf-8")
+
+
+def clean(value: Any) -> Any:
     """JSON has no NaN: a float that is not finite is written as null."""
     if isinstance(value, float):
         return round(value, 6) if math.isfinite(value) else None
@@ -42,9 +50,7 @@ class Telemetry:
             return
         out = Path(output_dir)
         self.path = out / "log.jsonl"
-        # A fresh start (resume_step 0) keeps nothing, not even a killed run's step-0 eval.
-        kept = [row for row in read_log(self.path) if resume_step and row.get("step", 0) <= resume_step]
-        self.path.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+        keep_rows_until(self.path, resume_step)
         self.file = self.path.open("a", encoding="utf-8")
         from torch.utils.tensorboard import SummaryWriter
 
@@ -53,7 +59,7 @@ class Telemetry:
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        row = {**dict.fromkeys(self.keys), "step": step, **{k: _clean(v) for k, v in metrics.items()}}
+        row = {**dict.fromkeys(self.keys), "step": step, **{k: clean(v) for k, v in metrics.items()}}
         self.file.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.file.flush()
         for key, value in row.items():

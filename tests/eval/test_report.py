@@ -49,7 +49,8 @@ def test_summarize_overall_and_by_family(tmp_path):
     assert header[:3] == ["set", "problems", "pass@1"] and "pass@4" in header
     assert [line.split("|")[1].strip() for line in lines[2:]] == ["arithmetic", "linear", "all"]
     cells = dict(zip(header, (cell.strip() for cell in lines[-1].strip("|").split("|"))))
-    assert (cells["problems"], cells["pass@1"], cells["pass@4"], cells["mean tokens"]) == ("3", "33.3%", "66.7%", "11.5")
+    assert (cells["problems"], cells["pass@1"], cells["pass@4"], cells["mean tokens"]) == (
+        "3", "33.3%", "66.7%", "11.5")
     write_summary(tmp_path, s, "title")
     assert (tmp_path / "summary.md").read_text().startswith("# title\n")
 
@@ -73,3 +74,10 @@ def test_format_and_mixed_language_shares():
     assert summary["mixed_language"] == pytest.approx(1 / 3)
     cells = markdown_table({"all": summary}, 1).splitlines()[2].split(" | ")
     assert cells[-2:] == ["66.7%", "33.3% |"]
+
+
+def test_with_one_sample_the_table_does_not_repeat_pass_at_1():
+    records = [{"id": "a", "problem": "p", "answer": "1"}]
+    summary = summarize(records, [{"id": "a", "answer": "1", "correct": True, "tokens": 2}], "math", 1)
+    head, rule, row = markdown_table({"all": summary}, 1).splitlines()
+    assert head.count("pass@1") == 1 and len(head.split("|")) == len(rule.split("|")) == len(row.split("|"))

@@ -13,7 +13,7 @@ from r1.eval.run import EvalConfig, load_records, run_eval
 from r1.models.corpus import render_chat
 from r1.prompts import BOXED_SUFFIX
 from r1.rewards.extract import extract_answer
-from r1.rollout import HFEngine, Rollout
+from r1.rollout import Rollout
 from r1.tasks import generate, verify
 from r1.tasks.expr import evaluate
 
@@ -35,20 +35,6 @@ def read_rows(path):
 
 def keyed(rows):
     return {(str(r["id"]), r["sample"]): r for r in rows}
-
-
-@pytest.fixture
-def count_generate(monkeypatch):
-    """Record the prompts of every HFEngine.generate call."""
-    calls = []
-    original = HFEngine.generate
-
-    def counting(self, prompts, params):
-        calls.append(list(prompts))
-        return original(self, prompts, params)
-
-    monkeypatch.setattr(HFEngine, "generate", counting)
-    return calls
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +83,7 @@ def test_resume_generates_only_what_is_missing(uninterrupted, tiny_model_dir, tm
     lines = (whole / "samples.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     # Drop the last 4 rows: all of chunk [4] and one sample of problem 3 (chunk [2, 3]).
     (tmp_path / "samples.jsonl").write_text("".join(lines[:-4]), encoding="utf-8")
+    shutil.copy(whole / "eval_source.json", tmp_path)  # what the interrupted run recorded
     resumed = run_eval(config(tmp_path, tiny_model_dir))
     records = generate("arithmetic", "test", N, seed=3)
     assert count_generate == [[render_chat(r["problem"]) for r in records[2:4]],
@@ -113,6 +100,7 @@ def test_resume_after_a_torn_line(uninterrupted, tiny_model_dir, tmp_path, count
     whole, summary = uninterrupted
     text = (whole / "samples.jsonl").read_text(encoding="utf-8")
     (tmp_path / "samples.jsonl").write_text(text[: len(text) - 30], encoding="utf-8")
+    shutil.copy(whole / "eval_source.json", tmp_path)  # what the interrupted run recorded
     resumed = run_eval(config(tmp_path, tiny_model_dir))
     assert len(count_generate) == 1
     rows = read_rows(tmp_path / "samples.jsonl")  # raises if a line is broken
@@ -124,17 +112,18 @@ def test_last_row_without_newline_is_kept(uninterrupted, tiny_model_dir, tmp_pat
     whole, summary = uninterrupted
     text = (whole / "samples.jsonl").read_text(encoding="utf-8")
     (tmp_path / "samples.jsonl").write_text(text.rstrip("\n"), encoding="utf-8")
+    shutil.copy(whole / "eval_source.json", tmp_path)  # what the interrupted run recorded
     assert run_eval(config(tmp_path, tiny_model_dir)) == summary
     assert count_generate == []
     assert (tmp_path / "samples.jsonl").read_text(encoding="utf-8") == text
 
 
-def test_finished_eval_generates_nothing(uninterrupted, tmp_path, count_generate):
+def test_finished_eval_generates_nothing(uninterrupted, tiny_model_dir, tmp_path, count_generate):
     whole, summary = uninterrupted
     shutil.copy(whole / "samples.jsonl", tmp_path / "samples.jsonl")
+    shutil.copy(whole / "eval_source.json", tmp_path)
     before = (tmp_path / "samples.jsonl").read_text()
-    # The model directory is not even needed when every sample is there.
-    assert run_eval(config(tmp_path, tmp_path / "no-model")) == summary
+    assert run_eval(config(tmp_path, tiny_model_dir)) == summary
     assert count_generate == [] and (tmp_path / "samples.jsonl").read_text() == before
 
 
@@ -204,3 +193,24 @@ def test_r1_score_on_saved_samples_reproduces_the_eval(uninterrupted):
     for key in ("n", "k", "pass@1", f"cons@{K}", f"pass@{K}"):
         assert rescored[key] == summary[key], key
     assert rescored["missing_samples"] == 0
+
+
+def test_resume_only_a_matching_eval(tiny_model_dir, tmp_path):
+    """Before, an eval into an existing output_dir reused the old samples whatever produced them."""
+    from r1.errors import R1Error
+
+    out = tmp_path / "e"
+    run_eval(config(out, tiny_model_dir))
+    with pytest.raises(R1Error, match=r"another evaluation \(max_new_tokens was 24, now 31\)"):
+        run_eval(config(out, tiny_model_dir, max_new_tokens=31))
+    other = tmp_path / "other-model"
+    shutil.copytree(tiny_model_dir, other)
+    with (other / "model.safetensors").open("r+b") as f:  # the same files, other weights
+        f.seek(-8, 2)
+        f.write(b"\x01" * 8)
+    with pytest.raises(R1Error, match="the model's weights differ"):
+        run_eval(config(out, tiny_model_dir).model_copy(update={"model": str(other)}))
+    run_eval(config(out, tiny_model_dir, n=N - 1))  # fewer problems: the same question, reused
+    fresh = run_eval(config(out, tiny_model_dir, max_new_tokens=31, resume=False))
+    rows = read_rows(out / "samples.jsonl")
+    assert fresh["k"] == K and len(rows) == N * K and max(r["tokens"] for r in rows) <= 31

@@ -25,6 +25,7 @@ ONE_UPDATE = """
 import sys, torch
 torch.set_num_threads(1)
 from r1.grpo.config import GRPOConfig
+from r1.grpo.sampling import Group
 from r1.grpo.trainer import learn, setup
 from r1.rollout import Rollout
 
@@ -45,7 +46,7 @@ for name, options in CASES.items():
                     for j, n in enumerate(lengths)]
         rewards = torch.rand(4, generator=g)
         if i % world == rank:
-            groups.append((i // world, rollouts, rewards))
+            groups.append(Group(i // world, rollouts, rewards))
     seen = {}
     def record(step=run.optimizer.step, model=run.accelerator.unwrap_model(run.model)):
         seen["grads"] = [p.grad.detach().clone() for p in model.parameters()]
@@ -63,6 +64,7 @@ UNEVEN = """
 import sys, torch
 torch.set_num_threads(1)
 from r1.grpo.config import GRPOConfig
+from r1.grpo.sampling import Group
 from r1.grpo.trainer import learn, setup
 from r1.rollout import Rollout
 
@@ -79,9 +81,9 @@ for i in range(5):  # rank 0 keeps groups 0-3 (8 rows: 6 micro-batches), rank 1 
     rewards = torch.tensor([1.0, 0.0]) if i % 2 else torch.tensor([0.0, 1.0])
     record = 2 * i if i < 4 else 1  # rank 0's shard holds records 0, 2, 4, ..., rank 1's 1, 3, ...
     if world == 1:
-        groups.append((record, rollouts, rewards))
+        groups.append(Group(record, rollouts, rewards))
     elif (rank == 0) == (i < 4):
-        groups.append((record // 2, rollouts, rewards))
+        groups.append(Group(record // 2, rollouts, rewards))
 metrics = learn(cfg, run, groups, {})
 assert metrics["skipped"] is False, metrics
 if run.accelerator.is_main_process:
@@ -145,7 +147,11 @@ def test_r1_grpo_on_two_processes_writes_once_and_resumes(tiny_model_dir, tmp_pa
     assert [r["step"] for r in rows] == [1, 2]
     state = torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] == 2 and state["cursors"] == [4, 4]  # 2 prompts a step on each rank
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint", "final", "grpo_config.yaml", "log.jsonl", "tb"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint", "completions.jsonl", "final", "grpo_config.yaml",
+                                                     "log.jsonl", "tb"]
+    # step 1's completions, written once: the main process's 2 prompts with their 4 completions each
+    assert [(r["step"], r["group"], r["sample"]) for r in read_log(out / "completions.jsonl")] == [
+        (1, group, sample) for group in (0, 1) for sample in range(4)]
     launch(args[:-1] + ["max_steps=3"])
     assert [r["step"] for r in read_log(out / "log.jsonl")] == [1, 2, 3]
     assert torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)["cursors"] == [6, 6]

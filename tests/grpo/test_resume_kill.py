@@ -11,7 +11,7 @@ from tests.killing import kill_after_checkpoint
 
 # A checkpoint every step, so the kill lands between two checkpoints with steps still to go.
 RUN = dict(max_steps=12, prompts_per_step=2, group_size=2, max_new_tokens=24, train_problems=20,
-           save_every=1, rollout_batch_size=16, precision="fp32", seed=3)
+           save_every=1, rollout_batch_size=16, precision="fp32", seed=3, log_completions_every=1)
 
 
 def _config(model_dir, out) -> GRPOConfig:
@@ -48,3 +48,5 @@ def test_grpo_resumed_after_sigkill_matches_an_uninterrupted_run(tiny_model_dir,
     assert any(not torch.equal(base[name], b[name]) for name in b)  # the policy did move
     # the log holds each step once: the rows the killed run wrote after its last checkpoint are dropped
     assert [row["step"] for row in read_log(killed / "log.jsonl")] == list(range(1, RUN["max_steps"] + 1))
+    completions = [read_log(out / "completions.jsonl") for out in (killed, whole)]
+    assert completions[0] == completions[1] and len(completions[0]) == RUN["max_steps"] * 2 * 2

@@ -11,7 +11,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from r1.errors import R1Error
 from r1.models.corpus import render_chat
 from r1.models.pretrain import PretrainConfig, is_pretrained, pretrain
 from r1.train.checkpoint import FINAL_MARKER

@@ -35,7 +35,6 @@ from r1.sft.config import SFTConfig
 from r1.sft.data import load_examples
 from r1.tasks import generate
 from r1.tasks.general import non_reasoning_records
-from tests.eval.test_run import count_generate  # noqa: F401 - a fixture: HFEngine.generate's prompts
 from tests.rejection.servers import canned_judge, refused_url
 from tests.test_cli import assert_one_line_error
 

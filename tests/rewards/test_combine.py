@@ -6,8 +6,7 @@ import math
 import pytest
 
 from r1.errors import R1Error
-from tests.rewards.registry_fixture import scratch_registry  # noqa: F401  (a fixture)
-from r1.rewards import RewardCombiner, RewardWeights, combine, register_reward, task_accuracy
+from r1.rewards import RewardCombiner, RewardWeights, combine, register, task_accuracy
 
 GOOD = "<think>7+5=12 carry 1</think><answer>12</answer>"
 WRONG = "<think>7+5=13 carry 0</think><answer>13</answer>"
@@ -39,9 +38,8 @@ def test_language_weight_adds_a_component():
 @pytest.fixture
 def model_rewards(scratch_registry):
     """Stand-ins for the reward models of a later issue: just registered callables."""
-    register_reward("helpfulness", lambda completions, **kw: [0.8 if "help" in c else 0.2
-                                                              for c in completions])
-    register_reward("harmlessness", lambda completions, **kw: [1.0] * len(completions))
+    register("helpfulness", lambda completions, **kw: [0.8 if "help" in c else 0.2 for c in completions])
+    register("harmlessness", lambda completions, **kw: [1.0] * len(completions))
 
 
 def test_general_prompts_use_model_rewards_and_readability(model_rewards):
@@ -72,7 +70,7 @@ def test_unknown_prompt_type():
 
 
 def test_component_rewards_are_configurable(scratch_registry):
-    register_reward("always_half", lambda completions, **kw: [0.5] * len(completions))
+    register("always_half", lambda completions, **kw: [0.5] * len(completions))
     weights = RewardWeights(reasoning={"accuracy": 1.0, "style": 2.0}, rewards={"accuracy": "tiny_accuracy",
                             "style": "always_half"}, monitor=["language"])
     totals, parts = combine([GOOD, WRONG], weights, **{k: v[:2] for k, v in ARITH.items()})
@@ -86,7 +84,7 @@ def test_a_failing_component_scores_zero_for_its_items_only(scratch_registry, ca
             raise RuntimeError("boom")
         return [1.0] * len(completions)
 
-    register_reward("flaky", flaky)
+    register("flaky", flaky)
     weights = RewardWeights(reasoning={"accuracy": 0.5, "flaky": 0.5})
     with caplog.at_level(logging.WARNING):
         totals, parts = combine([GOOD, GOOD, GOOD], weights, **ARITH)
@@ -118,7 +116,7 @@ def test_accuracy_rejects_an_unknown_task():
 
 def test_a_not_applicable_score_adds_nothing(scratch_registry):
     # TRL lets a reward return None for a sample it does not apply to; the total stays a number
-    register_reward("partial", lambda completions, **kw: [None, 1.0])
+    register("partial", lambda completions, **kw: [None, 1.0])
     weights = RewardWeights(reasoning={"accuracy": 0.5, "partial": 0.5})
     totals, parts = combine([GOOD, GOOD], weights, **{k: v[:2] for k, v in ARITH.items()})
     assert totals == pytest.approx([0.5, 1.0])

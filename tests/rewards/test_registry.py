@@ -9,9 +9,8 @@ import types
 import pytest
 
 from r1.errors import R1Error
-from tests.rewards.registry_fixture import scratch_registry  # noqa: F401  (a fixture)
 from r1.rewards.registry import (completion_texts, get_reward, list_rewards, load_reward,
-                                 records_from_kwargs, register, register_reward, safe_call)
+                                 records_from_kwargs, register, safe_call)
 
 BUILTINS = {"accuracy", "math_accuracy", "math_accuracy_lenient", "gsm8k_accuracy", "tiny_accuracy",
             "format_r1_zero", "format_r1_zero_prefilled", "format_readable", "format_readable_prefilled",
@@ -29,9 +28,9 @@ def test_registering_a_name_twice_raises(scratch_registry):
         return [0.0] * len(completions)
 
     with pytest.raises(R1Error, match="'twice' is already registered"):
-        register_reward("twice", first)
+        register("twice", first)
     with pytest.raises(R1Error, match="already registered"):
-        register_reward("math_accuracy", first)
+        register("math_accuracy", first)
 
 
 def test_settings_travel_with_the_entry(scratch_registry):
@@ -39,7 +38,7 @@ def test_settings_travel_with_the_entry(scratch_registry):
     def scaled(completions, scale=1.0, **kwargs):
         return [scale * len(text) for text in completions]
 
-    register_reward("scaled_half", scaled, scale=0.5)
+    register("scaled_half", scaled, scale=0.5)
     assert scaled(["ab"]) == [2.0]  # the decorator returns the plain function
     assert get_reward("scaled")(["ab"]) == [6.0]
     assert get_reward("scaled_half")(["ab"]) == [1.0]
@@ -111,7 +110,7 @@ def test_a_trl_style_user_reward_plugs_in(scratch_registry):
     def trl_reward(completions, **kwargs):  # the shape of TRL's own format rewards
         return [1.0 if "<answer>" in c[0]["content"] else 0.0 for c in completions]
 
-    register_reward("trl_style", trl_reward)
+    register("trl_style", trl_reward)
     chat = [[{"role": "assistant", "content": "<answer>1</answer>"}], [{"role": "assistant", "content": ""}]]
     assert safe_call(get_reward("trl_style"), chat, answer=["1", "2"]) == [1.0, 0.0]
 

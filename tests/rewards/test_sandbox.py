@@ -168,8 +168,9 @@ def test_forked_copies_cannot_pool_their_passes():
 
 # --- resource abuse: the trainer never hangs ------------------------------------------------------
 
-@pytest.mark.parametrize("code", ["while True:\n    pass\n", "import time\ntime.sleep(60)\n",
-                                  "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"])
+@pytest.mark.parametrize("code", [
+    "while True:\n    pass\n", "import time\ntime.sleep(60)\n",
+    "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"])
 def test_infinite_loops_time_out(code):
     start = time.monotonic()
     result = run_tests(code, ["assert True"], timeout_s=1)
@@ -211,7 +212,8 @@ def test_memory_bomb_fails_fast(code, namespaces):
 
 
 def test_megabytes_of_output_are_capped():
-    code = "import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 100_000)\nprint('E' * 10**6, file=sys.stderr)\n"
+    code = ("import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 100_000)\n"
+            "print('E' * 10**6, file=sys.stderr)\n")
     result = run_tests(code, ["assert True"], output_limit=64 * 1024)
     assert result.status == "ok"
     assert len(result.stdout) < 65 * 1024 and "19934464 bytes dropped" in result.stdout

@@ -39,7 +39,10 @@ def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir
     base = load_file(tiny_model_dir / "model.safetensors")
     for name in b:
         assert (b[name] - base[name]).abs().max() > 1e-4, name  # every tensor moved by about lr
-        torch.testing.assert_close(a[name], b[name], rtol=0, atol=2e-6, msg=name)
+        # 2e-5, not tighter: Adam's first step divides by |g| + eps, so where a gradient is near zero the
+        # float noise of another summation order (two processes) moves a weight by a few 1e-6 (seen: 8e-6
+        # in 1 of 4096 elements), while every tensor moves by ~lr = 3e-3
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=2e-5, msg=name)
     rows_two, rows_one = read_log(two / "log.jsonl"), read_log(tmp_path / "one" / "log.jsonl")
     assert [r["step"] for r in rows_two] == [1, 2]  # written once per step
     for r2, r1_ in zip(rows_two, rows_one):

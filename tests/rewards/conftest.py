@@ -1,4 +1,4 @@
-"""A fixture for tests that register rewards (kept out of conftest.py, which other test files share)."""
+"""A fixture for the reward tests that register rewards."""
 
 import pytest
 
