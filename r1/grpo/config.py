@@ -91,7 +91,7 @@ class GRPOConfig(TrainConfig):
     max_sample_rounds: int = 4
     """With filter_equal_groups, at most this many generate rounds per step fill the batch."""
     mask_truncated: bool = False
-    """Completions cut at max_new_tokens leave the loss (DAPO overlong filtering)."""
+    """Completions cut at the step's window (max_new_tokens) leave the loss (DAPO overlong filtering)."""
     grad_accum: int = 1
     """Micro-batches per optimizer step (same gradient, less memory)."""
     engine: Literal["hf", "vllm"] = "hf"

@@ -18,7 +18,7 @@ per-sequence token mean then mean over sequences):
                gradient depends on how the batch is split; r1 never lets grad_accum change the
                gradient, so both divide by the tokens of the whole batch (all micro-batches, all ranks).
     "dr_grpo"  sum over all tokens / (B * max_len) (Dr. GRPO): a constant normaliser, so no length
-               bias at all; max_len is the generation budget (r1: max_new_tokens + 1, for the eos).
+               bias at all; max_len is the generation budget (r1: the step's window + 1, for the eos).
     "cispo"    MiniMax-M1's CISPO, reduced like dapo: each token's loss is -w * A * logp with the
                importance weight w = min(ratio, 1 + eps_high), detached, so a token outside the
                trust region still gets a (bounded) gradient instead of none. TRL caps at
