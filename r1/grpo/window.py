@@ -1,7 +1,8 @@
 """The context window of a GRPO run: how many new tokens a completion may have at each step.
 
-R1 trains with one fixed window; the frameworks that exist today (TRL, verl, OpenRLHF, AReaL, prime-rl) change it only by relaunching with a new
-config. Here it is a schedule inside the run (`GRPOConfig.context_schedule`):
+R1 trains with one fixed window; the frameworks that exist today (TRL, verl, OpenRLHF, AReaL,
+prime-rl) change it only by relaunching with a new config. Here it is a schedule inside the run
+(`GRPOConfig.context_schedule`):
 
     fixed      max_new_tokens at every step (R1, and the default);
     staged     from given steps on, given windows (DeepScaleR's 8K -> 16K -> 24K), max_new_tokens before
