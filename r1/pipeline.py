@@ -15,9 +15,10 @@ An input field (`model`, `data`, ... as the stage's registry entry lists) naming
 that stage's output: output_dir/<name>/final for a model, output_dir/<name>/data.jsonl for data.
 Every stage's config is built and checked before the first stage starts.
 
-A finished stage leaves output_dir/<name>/r1_stage.json with a hash of its kind, its config and the
-hashes of the stages it reads from; a re-run skips a stage whose hash is unchanged, so changing a stage
-re-runs it and everything downstream of it. A stage whose hash changed starts afresh (its old
+A finished stage leaves output_dir/<name>/r1_stage.json with a hash of its kind, the settings the
+recipe gives it (not fields left at their defaults) and the hashes of the stages it reads from; a
+re-run skips a stage whose hash is unchanged, so changing a stage re-runs it and everything downstream
+of it. A stage whose hash changed starts afresh (its old
 directory is kept as <name>.stale until the next such change); an interrupted stage resumes from its
 own checkpoint. `--from S` re-runs S and every later stage; `--only S` runs S alone (its inputs must
 have finished).
@@ -183,9 +184,10 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
             raise R1Error(f"{where}: {key}={value!r} is neither an earlier stage ({', '.join(by_name) or 'none'}) "
                           "nor an existing path")
     config = build_config(stage.config_class(), fields, where)
-    dump = config.model_dump(mode="json")
-    evaluation = recipe.eval.model_dump() if entry.eval and stage.produces == "model" else None
-    digest = hashlib.sha256(json.dumps({"kind": stage.name, "config": dump, "upstream": upstream,
+    # The hash covers the settings the recipe gives (resolved inputs included), not the whole config:
+    # a new r1 version that adds a field with a default does not re-run finished stages.
+    evaluation = recipe.eval.model_dump(exclude_defaults=True) if entry.eval and stage.produces == "model" else None
+    digest = hashlib.sha256(json.dumps({"kind": stage.name, "settings": fields, "upstream": upstream,
                                         "eval": evaluation}, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Planned(entry, stage, config, digest, out)
 
