@@ -72,11 +72,13 @@ def is_mixed_language(reasoning: str) -> bool:
 
 
 @register("language_consistency")
-def language_consistency(completions: Sequence[Any], target: Language = "en",
+def language_consistency(completions: Sequence[Any], target_language: Language = "en",
                          language: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:
     """Share of the reasoning's words (inside <think>…</think>) in the target language.
 
-    target: the language asked for; a record's own `language` field ("en"/"zh"), if any, wins.
+    target_language: the language asked for; a record's own `language` field ("en"/"zh"), if any,
+    wins. (Not `target`: record fields arrive as keyword arguments, and countdown records have a
+    numeric `target`, which used to replace the language and make the reward fail and score 0.)
     A reasoning without words (empty, or only digits and symbols) is not scored: None, which the
     combiner logs as NaN and adds nothing for. Scoring it 1.0 would make dropping the reasoning the
     surest way to a full language reward; scoring it 0.0 would punish the empty reasoning of
@@ -88,8 +90,8 @@ def language_consistency(completions: Sequence[Any], target: Language = "en",
     """
     texts = completion_texts(completions)
     targets = language if isinstance(language, (list, tuple)) and len(language) == len(texts) \
-        else [target] * len(texts)
-    return [language_share(think_text(text), lang or target) for text, lang in zip(texts, targets)]
+        else [target_language] * len(texts)
+    return [language_share(think_text(text), lang or target_language) for text, lang in zip(texts, targets)]
 
 
-register("language_consistency_zh", language_consistency, target="zh")
+register("language_consistency_zh", language_consistency, target_language="zh")

@@ -47,7 +47,7 @@ def test_a_reasoning_without_words_is_not_scored():
 def test_reward_reads_only_the_reasoning():
     completion = "<think>7+5=12 carry 1</think><answer>十二</answer>"
     assert language_consistency([completion]) == [1.0]
-    assert language_consistency([completion], target="zh") == [0.0]
+    assert language_consistency([completion], target_language="zh") == [0.0]
 
 
 def test_zh_variant_and_record_language_field():
@@ -59,4 +59,17 @@ def test_zh_variant_and_record_language_field():
 
 
 def test_unclosed_think_and_no_think():
-    assert language_consistency(["carry 进", "<think>进位 carry"], target="zh") == [0.5, pytest.approx(2 / 3)]
+    assert language_consistency(["carry 进", "<think>进位 carry"], target_language="zh") == [0.5, pytest.approx(2 / 3)]
+
+
+def test_record_fields_named_like_a_setting_do_not_break_the_reward():
+    """Countdown records carry a numeric `target`; it reached the reward as its language setting, the
+    reward raised, and the combiner scored every completion 0 (the stage-2 run of 2026-11-30 logged
+    reward/language 0.0 at every step)."""
+    from r1.rewards.combine import RewardCombiner, RewardWeights
+
+    english = "<think>7+5=12 carry 1</think><answer>12</answer>"
+    records = dict(task=["countdown", "arithmetic"], answer=["7+5", "12"], numbers=[[5, 7], None],
+                   target=[12, None])
+    _, parts = RewardCombiner(RewardWeights(language=0.2)).score([english, english], **records)
+    assert parts["language"] == [1.0, 1.0]
