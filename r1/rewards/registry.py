@@ -169,7 +169,8 @@ def _as_scores(values: Any, n: int) -> list[float]:
 
 def safe_call(fn: RewardFn, completions: Sequence[Any], name: str | None = None,
               **kwargs: Any) -> list[float]:
-    """Call a reward; if it raises, log the record ids and score 0 instead: a reward never stops training.
+    """Call a reward; if it raises on some items, log their record ids and score them 0. If it raises
+    on every item of a batch of several, that is a broken reward or setting: an R1Error, not zeros.
 
     A batch that fails is retried one completion at a time, so only the failing items score 0.
     A `None` score (TRL's "not applicable") becomes NaN.
@@ -183,12 +184,27 @@ def safe_call(fn: RewardFn, completions: Sequence[Any], name: str | None = None,
     label = name or getattr(fn, "__name__", repr(fn))
     try:
         return _as_scores(fn(completions, **kwargs), n)
-    except Exception as err:  # noqa: BLE001 - any failure of any reward must not stop training
+    except Exception as err:  # noqa: BLE001 - a failure on some items must not stop training
         if n <= 1:
             ids = kwargs.get("id")
             record_id = ids[0] if isinstance(ids, (list, tuple)) and ids else ids
             logger.warning("reward %s failed on record %s: %s: %s", label, record_id or "?",
                            type(err).__name__, err)
             return [0.0] * n
-    return [safe_call(fn, completions[i : i + 1], name, **subset_kwargs(kwargs, [i], n))[0]
-            for i in range(n)]
+        first = err
+    scores, failed = [], 0
+    for i in range(n):
+        one = subset_kwargs(kwargs, [i], n)
+        try:
+            scores.append(_as_scores(fn(completions[i : i + 1], **one), 1)[0])
+        except Exception as err:  # noqa: BLE001
+            ids = one.get("id")
+            logger.warning("reward %s failed on record %s: %s: %s", label,
+                           (ids[0] if isinstance(ids, (list, tuple)) and ids else ids) or "?",
+                           type(err).__name__, err)
+            scores.append(0.0)
+            failed += 1
+    if failed == n:  # every item: a broken reward or setting, not a bad sample; never a silent 0
+        raise R1Error(f"reward {label} failed on every one of {n} completions: "
+                      f"{type(first).__name__}: {first}")
+    return scores

@@ -134,13 +134,6 @@ def test_safe_call_catches_wrong_lengths_and_maps_none_to_nan(caplog):
     assert math.isnan(scores[0]) and scores[1] == 1.0
 
 
-def test_safe_call_never_raises_even_without_ids():
-    def always(completions, **kwargs):
-        raise RuntimeError("model server down")
-
-    assert safe_call(always, ["a", "b"]) == [0.0, 0.0]
-
-
 def test_code_accuracy_is_registered_lazily_from_its_module(scratch_registry, monkeypatch):
     fake = types.ModuleType("r1.rewards.code")
 
@@ -152,3 +145,13 @@ def test_code_accuracy_is_registered_lazily_from_its_module(scratch_registry, mo
     monkeypatch.setitem(sys.modules, "r1.rewards.code", fake)
     assert get_reward("code_accuracy") is code_accuracy
     assert "code_accuracy" in list_rewards()
+
+
+def test_a_reward_that_fails_on_every_item_stops_with_one_line_not_zeros():
+    """Before, a reward failing on every item (a broken setting, a server down) trained on zeros."""
+    def broken(completions, **kwargs):
+        raise TypeError("unhashable type: 'list'")
+
+    with pytest.raises(R1Error, match=r"reward broken failed on every one of 3 completions: TypeError"):
+        safe_call(broken, ["a", "b", "c"], id=["1", "2", "3"])
+    assert safe_call(lambda c, **k: [1.0 / len(t) for t in c], ["ab", ""]) == [0.5, 0.0]  # one bad item: 0
