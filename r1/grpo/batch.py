@@ -62,7 +62,8 @@ class Batch:
 def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], advantages: torch.Tensor,
                 pad_id: int) -> Batch:
     """Left-pad prompts, right-pad completions (each with the eos it sampled); see the module doc."""
-    completions = [_sampled(ro)[0] for ro in rollouts]
+    sampled = [_sampled(ro) for ro in rollouts]  # (token ids, sampler log-probs) per row, eos included
+    completions = [ids for ids, _ in sampled]
     width_p = max(len(p) for p in prompt_ids)
     width_l = max(1, max(len(c) for c in completions))
     rows, masks, comp_masks = [], [], []
@@ -75,7 +76,7 @@ def build_batch(prompt_ids: Sequence[list[int]], rollouts: Sequence[Rollout], ad
     position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # [B, P + L]
     sampler = None
     if all(ro.logprobs is not None for ro in rollouts):  # NaN: unknown (padding)
-        logps = [_sampled(ro)[1] for ro in rollouts]
+        logps = [logp for _, logp in sampled]
         sampler = torch.tensor([lp + [math.nan] * (width_l - len(lp)) for lp in logps])
     return Batch(torch.tensor(rows), attention_mask, position_ids, torch.tensor(comp_masks),
                  torch.tensor([not ro.finished for ro in rollouts]), advantages.float(), width_p, sampler)
