@@ -175,6 +175,19 @@ def build_config(cls: type[C], fields: dict[str, Any], where: str) -> C:
     return config
 
 
+def first_change(before: dict[str, Any], now: dict[str, Any], keys) -> str | None:
+    """The first of `keys` whose value differs between two config dumps (lists and tuples alike, as
+    YAML has only lists); None when they agree. Resumed runs and resumed evals both ask this."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return next((key for key in keys if plain(before.get(key)) != plain(now.get(key))), None)
+
+
 def save_config(config: StageConfig, path: str | Path) -> None:
     """Write the resolved config beside a stage's outputs, so a run records what it used."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from r1.config import StageConfig, save_config
+from r1.config import StageConfig, first_change, save_config
 from r1.errors import R1Error
 from r1.eval.data import load_benchmark, load_data
 from r1.eval.scoring import TASKS, score_batch, style
@@ -121,12 +121,12 @@ def check_resumable(out: Path, source: dict[str, Any], resume: bool) -> None:
     except (OSError, ValueError):
         raise R1Error(f"output_dir: {out} holds samples whose settings were not recorded; resume=false "
                       "(--overwrite) starts afresh") from None
-    for key in sorted(set(source) | set(earlier)):
-        if key not in MAY_CHANGE and earlier.get(key) != source.get(key):
-            what = "the model's weights differ" if key == "model_fingerprint" else \
-                f"{key} was {earlier.get(key)!r}, now {source.get(key)!r}"
-            raise R1Error(f"output_dir: {out} holds samples of another evaluation ({what}); resume=false "
-                          "(--overwrite) starts afresh, or choose another output_dir")
+    key = first_change(earlier, source, sorted((set(source) | set(earlier)) - MAY_CHANGE))
+    if key is not None:
+        what = "the model's weights differ" if key == "model_fingerprint" else \
+            f"{key} was {earlier.get(key)!r}, now {source.get(key)!r}"
+        raise R1Error(f"output_dir: {out} holds samples of another evaluation ({what}); resume=false "
+                      "(--overwrite) starts afresh, or choose another output_dir")
 
 
 def done_samples(path: Path) -> dict[tuple[str, int], dict]:

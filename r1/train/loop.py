@@ -17,7 +17,7 @@ import torch
 import yaml
 from accelerate import Accelerator
 
-from r1.config import save_config
+from r1.config import first_change, save_config
 from r1.errors import R1Error
 from r1.progress import console, progress_bar
 from r1.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
@@ -105,21 +105,10 @@ def check_same_settings(cfg, saved_path: Path) -> None:
         return
     saved = yaml.safe_load(saved_path.read_text()) or {}
     now = cfg.model_dump(mode="json")
-    for key in now:
-        if key in RESUMABLE or key not in saved:
-            continue
-        if _plain(saved[key]) != _plain(now[key]):
-            raise R1Error(f"resume: {saved_path.parent} was started with {key}={saved[key]!r}, this run "
-                          f"has {key}={now[key]!r}; resume with the same value, or choose another output_dir")
-
-
-def _plain(value: Any) -> Any:
-    """Tuples and lists compare alike (YAML has only lists)."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    key = first_change(saved, now, [k for k in now if k not in RESUMABLE and k in saved])
+    if key is not None:
+        raise R1Error(f"resume: {saved_path.parent} was started with {key}={saved[key]!r}, this run "
+                      f"has {key}={now[key]!r}; resume with the same value, or choose another output_dir")
 
 
 def make_optimizer(cfg, model, total_steps: int):
