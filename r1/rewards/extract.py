@@ -101,6 +101,24 @@ def think_text(completion: str) -> str:
     return completion[start:] if end < 0 else completion[start:end]
 
 
+def summary_text(completion: str) -> str:
+    """The summary: inside <summary>…</summary>; after an unclosed <summary>; else what follows the
+    reasoning (R1's helpfulness reward model reads only this part of a response).
+
+    >>> summary_text("<think>7+5=12</think><summary>7+5 is 12.</summary>")
+    '7+5 is 12.'
+    >>> summary_text("<think>7+5=12</think>It is 12.")
+    'It is 12.'
+    """
+    start = completion.find("<summary>")
+    if start < 0:
+        end = completion.find("</think>")
+        return completion if end < 0 else completion[end + len("</think>"):]
+    start += len("<summary>")
+    end = completion.find("</summary>", start)
+    return completion[start:] if end < 0 else completion[start:end]
+
+
 def parse_number(text: str | None) -> Decimal | None:
     r"""The last number in `text`, GSM8K style: `$`, commas, units and trailing words dropped.
 
