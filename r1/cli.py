@@ -166,12 +166,14 @@ def tasks_cold_start(
     seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
     families: Annotated[Optional[str], typer.Option(help="Comma-separated families (default: all).")] = None,
     difficulty: Annotated[Optional[int], typer.Option(help="Difficulty (default: each family's).")] = None,
+    style: Annotated[str, typer.Option(help="prose (English sentences) or steps (the base corpus's steps, "
+                                            "in English).")] = "prose",
 ) -> None:
     """Write n cold-start SFT records: train problems solved step by step in English, then a summary."""
     from r1.tasks.cold_start import cold_start_records
 
-    _write_records(lambda: cold_start_records(n, seed=seed, families=_names(families), difficulty=difficulty),
-                   out, "cold-start records")
+    _write_records(lambda: cold_start_records(n, seed=seed, families=_names(families), difficulty=difficulty,
+                                              style=style), out, "cold-start records")
 
 
 @tasks_app.command("non-reasoning")

@@ -120,16 +120,43 @@ WRITERS: dict[str, Callable[[Problem, random.Random], tuple[list[str], str]]] = 
 """Per family: (the reasoning's lines, the summary) of a problem's reference solution."""
 
 
-def readable_response(problem: Problem, rng: random.Random) -> str:
+def steps_lines(problem: Problem, rng: random.Random) -> tuple[list[str], str]:
+    """The base corpus's own reasoning steps, every one in English, framed by an opening sentence."""
+    steps = get_family(problem.task).reasoning(problem, rng)
+    opening = _OPENINGS[problem.task].format(**_opening_fields(problem))
+    return [opening, *(step.en for step in steps)], f"{steps[-1].en}, " + _ANSWER_CLAUSE.format(answer=problem.answer)
+
+
+_OPENINGS = {"arithmetic": "We need to compute {body}.", "linear": "We need to solve {body} for x.",
+             "countdown": "We need to make {target} from {numbers}, using each number once."}
+
+
+def _opening_fields(problem: Problem) -> dict[str, str]:
+    body = re.sub(r"^(Compute|Solve) |\.$", "", problem.problem)
+    numbers = problem.fields.get("numbers")
+    return {"body": body, "target": problem.fields.get("target", ""),
+            "numbers": _listing(numbers) if numbers else ""}
+
+
+STYLES = ("prose", "steps")
+"""prose: every step as an English sentence (readable to people; a model must know English to learn
+it). steps: the steps the base corpus reasons in, all in English, with an opening sentence and the
+summary; for the tiny base model, which knows those steps and little English (docs/r1-stages.md)."""
+
+
+def readable_response(problem: Problem, rng: random.Random, style: str = "prose") -> str:
     """`<think>\\nline\\nline\\n</think><summary>summary</summary>` for one problem."""
     if problem.task not in WRITERS:
         raise R1Error(f"families: no cold-start writer for {problem.task!r} (known: {', '.join(WRITERS)})")
-    lines, summary = WRITERS[problem.task](problem, rng)
+    if style not in STYLES:
+        raise R1Error(f"style: {style!r} is not one of {', '.join(STYLES)}")
+    write = WRITERS[problem.task] if style == "prose" else steps_lines
+    lines, summary = write(problem, rng)
     return "<think>\n" + "\n".join(lines) + "\n</think><summary>" + summary + "</summary>"
 
 
 def cold_start_records(n: int, seed: int = 0, families: list[str] | None = None,
-                       difficulty: int | None = None) -> list[dict[str, Any]]:
+                       difficulty: int | None = None, style: str = "prose") -> list[dict[str, Any]]:
     """`n` SFT records (split evenly over `families`, default all) from train-split problems.
 
     Each has the problem's record fields (`id`, `task`, `problem`, `answer`, …, so the tiny verifiers
@@ -143,7 +170,7 @@ def cold_start_records(n: int, seed: int = 0, families: list[str] | None = None,
         for i, problem in enumerate(sample_problems(name, "train", count, seed, difficulty)):
             record = problem.record(f"cold-start-{name}-{seed}-{i:05d}", level)
             del record["solution"]  # the response is the solution, written out
-            response = readable_response(problem, random.Random(f"cold-start/{name}/{seed}/{i}"))
+            response = readable_response(problem, random.Random(f"cold-start/{name}/{seed}/{i}"), style)
             records.append({**record, "prompt": problem.problem, "response": response, "language": "en",
                             "prompt_type": "reasoning"})
     return records

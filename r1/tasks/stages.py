@@ -4,6 +4,7 @@ records (mixed into stage 3's SFT set). Each writes output_dir/data.jsonl, which
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -20,6 +21,9 @@ class ColdStartDataConfig(StageConfig):
     """Task families the problems come from (their train split)."""
     difficulty: int | None = None
     """Difficulty of the problems; None uses each family's default."""
+    style: Literal["prose", "steps"] = "prose"
+    """How the reasoning is written (r1.tasks.cold_start.STYLES): English sentences, or the base
+    corpus's own steps in English with an opening sentence."""
 
 
 class NonReasoningDataConfig(StageConfig):
@@ -35,7 +39,7 @@ def cold_start_data(cfg: ColdStartDataConfig) -> Path:
     from r1.tasks.cold_start import cold_start_records
 
     out = Path(cfg.output_dir) / "data.jsonl"
-    count = write_records(out, cold_start_records(cfg.n, cfg.seed, cfg.families, cfg.difficulty))
+    count = write_records(out, cold_start_records(cfg.n, cfg.seed, cfg.families, cfg.difficulty, cfg.style))
     console.print(f"cold-start-data: wrote {count} records to {out}")
     return out
 

@@ -33,9 +33,15 @@ def records():
     return {name: cold_start_records(N, seed=0, families=[name]) for name in FAMILIES}
 
 
+@pytest.fixture(scope="module")
+def step_records():
+    return {name: cold_start_records(N, seed=0, families=[name], style="steps") for name in FAMILIES}
+
+
+@pytest.mark.parametrize("style", ["prose", "steps"])
 @pytest.mark.parametrize("family", list(FAMILIES))
-def test_every_record_is_right_readable_and_in_one_language(records, family):
-    batch = records[family]
+def test_every_record_is_right_readable_and_in_one_language(records, step_records, family, style):
+    batch = (records if style == "prose" else step_records)[family]
     assert len(batch) == N and {r["task"] for r in batch} == {family}
     accuracy, fmt, language = scores(batch)
     assert accuracy == [1.0] * N and fmt == [1.0] * N and language == [1.0] * N
@@ -73,6 +79,23 @@ def test_every_reference_step_is_written_out_in_order_one_per_line(records, fami
             at = found
 
 
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_steps_style_writes_the_base_corpus_steps_in_english_after_an_opening(step_records, family):
+    problems = sample_problems(family, "train", N, seed=0)
+    for record, problem in zip(step_records[family], problems):
+        opening, *steps = think_text(record["response"]).strip("\n").split("\n")
+        assert opening.startswith("We need to ") and opening.endswith(".")
+        if family != "countdown":  # countdown's search draws its failed attempts afresh
+            assert steps == [step.en for step in problem.steps]
+        assert record["response"].endswith(f"{steps[-1]}, so the answer is \\boxed{{{record['answer']}}}."
+                                           "</summary>")
+
+
+def test_unknown_style_is_a_one_line_error():
+    with pytest.raises(R1Error, match="style: 'poem' is not one of prose, steps"):
+        cold_start_records(3, style="poem")
+
+
 def test_countdown_shows_failed_attempts_before_the_one_that_works(records):
     failed = [r["response"].count("; try another way.") for r in records["countdown"]]
     # the family's reasoning draws 0, 1, 1 or 2 attempts, some of which hit the target by chance
@@ -108,10 +131,11 @@ def test_bad_arguments_give_one_line_errors():
         cold_start_records(0)
 
 
-def test_every_character_is_in_the_tiny_vocabulary_and_records_fit_the_context(records, tiny_tokenizer):
+def test_every_character_is_in_the_tiny_vocabulary_and_records_fit_the_context(records, step_records,
+                                                                               tiny_tokenizer):
     """Cold-start and non-reasoning text, tokenized by a tokenizer built fresh as `r1 pretrain` builds it."""
     general = non_reasoning_records(400, "train") + non_reasoning_records(400, "test")
-    cold = [r for batch in records.values() for r in batch]
+    cold = [r for batch in [*records.values(), *step_records.values()] for r in batch]
     texts = [render_chat(r["prompt"], r["response"]) for r in cold + general]
     ids = tiny_tokenizer(texts, add_special_tokens=False)["input_ids"]
     unknown = [t for t, i in zip(texts, ids) if tiny_tokenizer.unk_token_id in i]
