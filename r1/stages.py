@@ -88,3 +88,7 @@ register(Stage("rejection-sample", "r1.rejection.config:RejectionConfig", "r1.re
                "Stage-3 data: k samples per prompt from a checkpoint, the correct ones, filtered, mixed with "
                "non-reasoning records, as JSONL for r1 sft.", produces="data",
                inputs=("model", "data", "non_reasoning")))
+register(Stage("rm-data", "r1.rm_data.config:RMDataConfig", "r1.rm_data.run:run",
+               "Reward-model data: general prompts, the model's samples and written responses, labelled by the "
+               "hidden oracle, as helpfulness pairs and harmlessness examples (train and held out).",
+               produces="data", inputs=("model", "prompts")))
