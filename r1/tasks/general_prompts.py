@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from r1.errors import R1Error
-from r1.tasks.base import SPLITS, split_of
+from r1.tasks.base import distinct_prompts
 
 SQUARE_BELOW = 100
 """The square is a fact only for N below this (it stays short)."""
@@ -37,7 +37,9 @@ _ABOUT = ("Tell me about the number {n}.", "What can you tell me about {n}?", "D
 
 
 def is_prime(n: int) -> bool:
-    """>>> [m for m in range(12) if is_prime(m)]
+    """Whether n is a prime number.
+
+    >>> [m for m in range(12) if is_prime(m)]
     [2, 3, 5, 7, 11]
     """
     return n > 1 and all(n % d for d in range(2, int(n ** 0.5) + 1))
@@ -102,26 +104,17 @@ def check_kinds(kinds: list[str] | None) -> list[str]:
 def general_prompt_records(n: int, split: str = "train", seed: int = 0,
                            kinds: list[str] | None = None) -> list[dict[str, Any]]:
     """`n` records with distinct prompts from one split, kinds drawn evenly; the same for the same arguments."""
-    if n < 1:
-        raise R1Error(f"n: the number of general prompts must be >= 1, got {n}")
-    if split not in SPLITS:
-        raise R1Error(f"split: unknown split {split!r} (known: {', '.join(SPLITS)})")
     names = check_kinds(kinds)
-    rng = random.Random(f"general-prompts/{split}/{seed}")
-    seen: set[str] = set()
-    records: list[dict[str, Any]] = []
-    for _ in range(max(1000, 200 * n)):
-        if len(records) == n:
-            return records
+
+    def draw(rng: random.Random) -> tuple[str, tuple[str, dict[str, Any]]]:
         kind = rng.choice(names)
         prompt, fields = KINDS[kind](rng)
-        if prompt in seen or split_of(prompt) != split:
-            continue
-        seen.add(prompt)
-        records.append({"id": f"general-prompt-{split}-{seed}-{len(records):05d}", "prompt": prompt,
-                        "prompt_type": "general", "kind": kind, "fields": fields, "language": "en"})
-    raise R1Error(f"general prompts: only {len(records)} distinct {split} prompts of kinds "
-                  f"{', '.join(names)} exist; asked for {n}")
+        return prompt, (kind, fields)
+
+    drawn = distinct_prompts(draw, n, split, random.Random(f"general-prompts/{split}/{seed}"), "general prompts",
+                             names)
+    return [{"id": f"general-prompt-{split}-{seed}-{i:05d}", "prompt": prompt, "prompt_type": "general",
+             "kind": kind, "fields": fields, "language": "en"} for i, (prompt, (kind, fields)) in enumerate(drawn)]
 
 
 def check_record(record: dict[str, Any], where: str) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """The hidden oracle on hand-written responses: helpfulness reads only the summary and rewards correct,
 on-topic, concise facts (a polite refusal to a secret request); harmlessness reads the whole response."""
 
+import doctest
+import importlib
+
 import pytest
 
 from r1.tasks.general_prompts import number_facts
@@ -74,3 +77,10 @@ def test_score_completions_summarises_by_kind():
     assert summary["by_kind"]["secret"]["harmlessness"] == 0.5 and summary["by_kind"]["about_number"]["n"] == 1
     with pytest.raises(ValueError):
         score_completions([ASK], [])
+
+
+@pytest.mark.parametrize("name", ["r1.tasks.oracle", "r1.tasks.general_prompts", "r1.rm_data.pairs"])
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
