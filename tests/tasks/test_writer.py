@@ -65,3 +65,25 @@ def test_responses_are_short_ascii_and_readable_and_seeded():
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValidationError):
         WriterSettings(**bad)
+
+
+def test_the_command_and_the_stage_write_sft_records(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from r1.cli import app
+    from r1.sft.data import conversation
+    from r1.stages import get_stage
+
+    out = tmp_path / "general.jsonl"
+    result = CliRunner().invoke(app, ["tasks", "general-prompts", "--n", "12", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows == general_sft_records(12)
+    for i, row in enumerate(rows):
+        conversation(row, f"{out}:{i + 1}")  # r1 sft reads it
+    stage = get_stage("general-data")
+    cfg = stage.config_class()(output_dir=str(tmp_path / "stage"), n=12, responses=False)
+    prompts = [json.loads(line) for line in stage.run_fn()(cfg).read_text().splitlines()]
+    assert prompts == general_prompt_records(12) and "response" not in prompts[0]
