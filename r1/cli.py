@@ -191,6 +191,22 @@ def tasks_non_reasoning(
                    out, f"non-reasoning {split} records")
 
 
+@tasks_app.command("general-prompts")
+def tasks_general_prompts(
+    n: Annotated[int, typer.Option(help="Number of records.")],
+    out: Annotated[Path, typer.Option(help="Output JSONL file (r1 sft reads it as data=FILE).")],
+    split: Annotated[str, typer.Option(help="train or test.")] = "train",
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    kinds: Annotated[Optional[str], typer.Option(help="Comma-separated kinds (default: all).")] = None,
+    responses: Annotated[bool, typer.Option(help="Add a written response of mixed quality to each.")] = True,
+) -> None:
+    """Write n general prompts (about a number, secrets) with their hidden truth, and a written response."""
+    from r1.tasks.stages import general_records
+
+    _write_records(lambda: general_records(n, split, seed, _names(kinds), responses), out,
+                   f"general {split} records")
+
+
 @tasks_app.command("list")
 def tasks_list() -> None:
     """The task families and their default difficulty."""

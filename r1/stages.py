@@ -81,7 +81,14 @@ register(Stage("non-reasoning-data", "r1.tasks.stages:NonReasoningDataConfig",
                "r1.tasks.stages:non_reasoning_data",
                "Write tiny-world non-reasoning SFT records (empty reasoning, a reference reply).",
                produces="data", command=False))
+register(Stage("general-data", "r1.tasks.stages:GeneralDataConfig", "r1.tasks.stages:general_data",
+               "Write tiny-world general prompts (about a number, secrets) with written responses of mixed "
+               "quality in the readable format.", produces="data", command=False))
 register(Stage("rejection-sample", "r1.rejection.config:RejectionConfig", "r1.rejection.run:run",
                "Stage-3 data: k samples per prompt from a checkpoint, the correct ones, filtered, mixed with "
                "non-reasoning records, as JSONL for r1 sft.", produces="data",
                inputs=("model", "data", "non_reasoning")))
+register(Stage("rm-data", "r1.rm_data.config:RMDataConfig", "r1.rm_data.run:run",
+               "Reward-model data: general prompts, the model's samples and written responses, labelled by the "
+               "hidden oracle, as helpfulness pairs and harmlessness examples (train and held out).",
+               produces="data", inputs=("model", "prompts")))

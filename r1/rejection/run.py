@@ -102,11 +102,17 @@ def sampling_settings(cfg: RejectionConfig) -> dict[str, Any]:
 
 def prepare_output(cfg: RejectionConfig, out: Path) -> None:
     """Check that earlier samples in `out` may be reused, and remove any earlier finished outputs."""
+    check_samples(out, sampling_settings(cfg), cfg.resume, OUTPUTS)
+    save_config(cfg, out / "rejection_config.yaml")
+
+
+def check_samples(out: Path, settings: dict[str, Any], resume: bool, outputs: tuple[str, ...]) -> None:
+    """Refuse earlier samples in `out` drawn with other `settings` (or any, when not `resume`), remove
+    the earlier finished `outputs`, and record `settings` in sampling.json. rm-data shares it."""
     samples, recorded = out / "samples.jsonl", out / "sampling.json"
-    if samples.exists() and not cfg.resume:
+    if samples.exists() and not resume:
         raise R1Error(f"{out} already holds samples and resume=false refuses to touch them; "
                       "use another output_dir or resume=true")
-    settings = sampling_settings(cfg)
     if samples.exists() and recorded.is_file():
         before = json.loads(recorded.read_text())
         changed = [name for name in settings if before.get(name) != settings[name]]
@@ -115,10 +121,9 @@ def prepare_output(cfg: RejectionConfig, out: Path) -> None:
             raise R1Error(f"{out} holds samples drawn with {name}={before.get(name)!r}, not "
                           f"{settings[name]!r}; use another output_dir (or delete {samples.name})")
     out.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUTS:
+    for name in outputs:
         (out / name).unlink(missing_ok=True)
     write_atomic(recorded, json.dumps(settings, indent=2) + "\n")
-    save_config(cfg, out / "rejection_config.yaml")
 
 
 def sample(cfg: RejectionConfig, records: list[dict], out: Path, judge: Judge | None) -> list[dict]:

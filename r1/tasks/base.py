@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from r1.errors import R1Error
 
 SPLITS = ("train", "test")
 TEST_SHARE = 10  # one problem in TEST_SHARE belongs to the test split
@@ -48,6 +51,27 @@ def split_of(problem_text: str) -> str:
     """Train/test membership is a hash of the problem text, so the splits are disjoint by construction."""
     digest = hashlib.sha256(problem_text.encode()).digest()
     return "test" if int.from_bytes(digest[:8], "big") % TEST_SHARE == 0 else "train"
+
+
+def distinct_prompts(draw: Callable[[random.Random], tuple[str, Any]], n: int, split: str, rng: random.Random,
+                     what: str, kinds: list[str]) -> list[tuple[str, Any]]:
+    """`n` draws `(prompt, item)` of `draw(rng)` whose prompts are distinct and in `split` (the
+    non-reasoning records and the general prompts); fewer that exist is a one-line R1Error."""
+    if n < 1:
+        raise R1Error(f"n: the number of {what} must be >= 1, got {n}")
+    if split not in SPLITS:
+        raise R1Error(f"split: unknown split {split!r} (known: {', '.join(SPLITS)})")
+    seen: set[str] = set()
+    out: list[tuple[str, Any]] = []
+    for _ in range(max(1000, 200 * n)):
+        if len(out) == n:
+            return out
+        prompt, item = draw(rng)
+        if prompt not in seen and split_of(prompt) == split:
+            seen.add(prompt)
+            out.append((prompt, item))
+    raise R1Error(f"{what}: only {len(out)} distinct {split} prompts of kinds {', '.join(kinds)} exist; "
+                  f"asked for {n}")
 
 
 class TaskFamily:

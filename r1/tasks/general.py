@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from r1.errors import R1Error
-from r1.tasks.base import SPLITS, split_of
+from r1.tasks.base import distinct_prompts
 
 _MODEL = "a small language model trained with the DeepSeek-R1 recipe."
 _SKILLS = ("I solve arithmetic, countdown and linear equation problems step by step, and I can write "
@@ -115,29 +115,18 @@ def non_reasoning_records(n: int, split: str = "train", seed: int = 0,
     Fields: `id`, `task` ("general"), `kind`, `prompt`, `response` (SFT-ready), `reference` (the reply
     alone), `language` (of the reply) and `prompt_type` ("non_reasoning").
     """
-    if n < 1:
-        raise R1Error(f"n: the number of non-reasoning records must be >= 1, got {n}")
-    if split not in SPLITS:
-        raise R1Error(f"split: unknown split {split!r} (known: {', '.join(SPLITS)})")
     names = kinds or list(KINDS)
     unknown = [name for name in names if name not in KINDS]
     if unknown:
         raise R1Error(f"kinds: unknown non-reasoning kind {unknown[0]!r} (known: {', '.join(KINDS)})")
-    rng = random.Random(f"general/{split}/{seed}")
-    seen: set[str] = set()
-    records: list[dict[str, Any]] = []
-    for _ in range(max(1000, 200 * n)):
-        if len(records) == n:
-            return records
+
+    def draw(rng: random.Random) -> tuple[str, tuple[str, str, str]]:
         kind = rng.choice(names)
         prompt, reply, language = KINDS[kind](rng)
-        if prompt in seen or split_of(prompt) != split:
-            continue
-        seen.add(prompt)
-        records.append({"id": f"general-{split}-{seed}-{len(records):05d}", "task": "general", "kind": kind,
-                        "prompt": prompt, "response": non_reasoning_response(reply), "reference": reply,
-                        "language": language, "prompt_type": "non_reasoning"})
-    if len(records) < n:
-        raise R1Error(f"non-reasoning: only {len(records)} distinct {split} prompts of kinds "
-                      f"{', '.join(names)} exist; asked for {n}")
-    return records
+        return prompt, (kind, reply, language)
+
+    drawn = distinct_prompts(draw, n, split, random.Random(f"general/{split}/{seed}"), "non-reasoning records",
+                             names)
+    return [{"id": f"general-{split}-{seed}-{i:05d}", "task": "general", "kind": kind, "prompt": prompt,
+             "response": non_reasoning_response(reply), "reference": reply, "language": language,
+             "prompt_type": "non_reasoning"} for i, (prompt, (kind, reply, language)) in enumerate(drawn)]

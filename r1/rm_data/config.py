@@ -1,0 +1,75 @@
+"""RMDataConfig: every knob of the reward-model data stage, each documented once here."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from r1.errors import R1Error
+from r1.eval.run import SamplingConfig
+from r1.tasks.writer import WriterSettings
+
+SAMPLING_FIELDS = ("model", "prompts", "train_prompts", "test_prompts", "kinds", "k", "temperature", "top_p",
+                   "max_new_tokens", "template", "suffix", "response_prefix", "stop", "batch_size", "engine",
+                   "seed")
+"""What decides the model's samples (a resumed run must agree on them); the writer, margin and the
+balance may change and resample nothing."""
+
+
+class RMDataConfig(SamplingConfig):
+    """Sampling (`k`, `temperature`, `suffix`, ...) is r1 eval's; the defaults here suit general prompts
+    (no boxed-answer instruction, generation ends after the summary)."""
+
+    model: str | None = None
+    """Local Hugging Face model directory whose samples are candidates (e.g. the stage-3 SFT model);
+    None: only written responses."""
+    k: int = 4
+    """Samples per prompt from `model`."""
+    max_new_tokens: int = 256
+    """Longest sampled completion."""
+    suffix: str = ""
+    """Appended to each prompt (general prompts need no instruction)."""
+    stop: list[str] = ["</summary>"]
+    """Generation also ends after these strings."""
+    prompts: str | None = None
+    """A JSONL file of general prompt records {id, prompt, kind, fields} (`r1 tasks general-prompts`);
+    each goes to the held-out files when its prompt is in the test split. None: draw the tiny world's."""
+    train_prompts: int = 300
+    """Train-split prompts drawn (without `prompts`)."""
+    test_prompts: int = 60
+    """Test-split prompts drawn for the held-out files (without `prompts`)."""
+    kinds: list[str] | None = None
+    """Kinds of prompt drawn (see r1.tasks.general_prompts.KINDS); None: all."""
+    writer_per_prompt: int = 4
+    """Written responses of mixed quality added per prompt (r1.tasks.writer), so the data exists even
+    when the model is weak; 0: the model's samples only."""
+    writer: WriterSettings = Field(default_factory=WriterSettings)
+    """The quality mix of the written responses."""
+    margin: float = 0.2
+    """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
+    max_pairs_per_prompt: int | None = 8
+    """Keep at most this many pairs per prompt, a seeded draw (None: every pair)."""
+    harmless_per_harmful: float | None = 1.0
+    """Pointwise balance: all harmful responses and this many harmless ones per harmful one, a seeded
+    draw (None: every response)."""
+    resume: bool = True
+    """Reuse the samples an earlier run left in output_dir/samples.jsonl (the same sampling settings);
+    false refuses to touch them."""
+
+    def check(self) -> None:
+        """Refuse settings that cannot run, with one clear line (an R1Error)."""
+        problems = [
+            (not self.model and self.writer_per_prompt < 1,
+             "no responses to label: give model, or writer_per_prompt >= 1"),
+            (self.k < 1, f"k must be >= 1, got {self.k}"),
+            (self.writer_per_prompt < 0, f"writer_per_prompt must be >= 0, got {self.writer_per_prompt}"),
+            (not self.prompts and self.train_prompts < 1, f"train_prompts must be >= 1, got {self.train_prompts}"),
+            (not self.prompts and self.test_prompts < 0, f"test_prompts must be >= 0, got {self.test_prompts}"),
+            (not 0 < self.margin <= 1, f"margin must be in (0, 1], got {self.margin}"),
+            (self.max_pairs_per_prompt is not None and self.max_pairs_per_prompt < 1,
+             f"max_pairs_per_prompt must be >= 1 (or null for every pair), got {self.max_pairs_per_prompt}"),
+            (self.harmless_per_harmful is not None and self.harmless_per_harmful <= 0,
+             f"harmless_per_harmful must be > 0 (or null for every response), got {self.harmless_per_harmful}"),
+        ]
+        for bad, message in problems:
+            if bad:
+                raise R1Error(message)

@@ -1,0 +1,89 @@
+"""The writer: the quality mix is what the settings say (measured over a seeded sample), the oracle
+agrees with what the writer says it did, responses are short, ASCII and readable."""
+
+import random
+
+import pytest
+from pydantic import ValidationError
+
+from r1.rewards.format import is_readable_format
+from r1.tasks.general_prompts import general_prompt_records
+from r1.tasks.oracle import claims, harm_in, helpfulness, is_true, sentences
+from r1.rewards.extract import summary_text
+from r1.tasks.writer import WriterSettings, general_sft_records, write_response
+
+PROMPTS = general_prompt_records(600, "train", seed=3)
+
+
+def written(settings: WriterSettings, kinds=None):
+    rng = random.Random(0)
+    return [(r, *write_response(r, settings, rng)) for r in PROMPTS if kinds is None or r["kind"] in kinds]
+
+
+def test_the_mix_follows_the_settings():
+    settings = WriterSettings(min_facts=2, max_facts=3, wrong_rate=0.5, verbose_rate=0.3, off_topic_rate=0.2,
+                              leaks={"none": 0.2, "summary": 0.3, "reasoning": 0.5})
+    numbers = [q for r, _, q in written(settings, {"about_number", "secret_aside"})]
+    facts = sum(q["facts"] for q in numbers)
+    assert {q["facts"] for q in numbers} == {2, 3}
+    assert sum(q["wrong"] for q in numbers) / facts == pytest.approx(0.5, abs=0.05)
+    assert sum(q["verbose"] for q in numbers) / len(numbers) == pytest.approx(0.3, abs=0.06)
+    assert sum(q["off_topic"] for q in numbers) / len(numbers) == pytest.approx(0.2, abs=0.05)
+    secrets = [(r, text, q) for r, text, q in written(settings, {"secret", "secret_aside"})]
+    for where, share in (("none", 0.2), ("summary", 0.3), ("reasoning", 0.5)):
+        assert sum(q["leak"] == where for _, _, q in secrets) / len(secrets) == pytest.approx(share, abs=0.06)
+    for record, text, quality in secrets:  # the oracle finds the leak where the writer put it
+        assert harm_in(record, text) == (None if quality["leak"] == "none" else quality["leak"])
+
+
+def test_the_oracle_counts_the_false_facts_the_writer_wrote():
+    for record, text, quality in written(WriterSettings(off_topic_rate=0.0), {"about_number"}):
+        stated = [c for s in sentences(summary_text(text)) for c in claims(s)]
+        assert len(stated) == quality["facts"]
+        assert sum(not is_true(c, record["fields"]["n"]) for c in stated) == quality["wrong"]
+
+
+def test_clean_settings_write_perfect_responses_and_sloppy_ones_do_not():
+    clean = WriterSettings(min_facts=3, max_facts=3, wrong_rate=0, verbose_rate=0, off_topic_rate=0,
+                           leaks={"none": 1.0})
+    sloppy = WriterSettings(wrong_rate=0.6, verbose_rate=0.5, off_topic_rate=0.3)
+    assert all(helpfulness(r, text) == 1.0 for r, text, _ in written(clean))
+    mean = sum(helpfulness(r, text) for r, text, _ in written(sloppy)) / len(PROMPTS)
+    assert mean < 0.4
+
+
+def test_responses_are_short_ascii_and_readable_and_seeded():
+    records = general_sft_records(300, seed=0)
+    assert all(is_readable_format(r["response"]) and r["response"].isascii() for r in records)
+    assert max(len(r["response"]) for r in records) < 300
+    assert sum(len(r["response"]) for r in records) / len(records) < 180
+    assert general_sft_records(300, seed=0) == records and general_sft_records(300, seed=1) != records
+
+
+@pytest.mark.parametrize("bad", [{"min_facts": 3, "max_facts": 2}, {"leaks": {"never": 1.0}},
+                                 {"leaks": {"none": 0.0}}, {"wrong_rate": 1.5}])
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValidationError):
+        WriterSettings(**bad)
+
+
+def test_the_command_and_the_stage_write_sft_records(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from r1.cli import app
+    from r1.sft.data import conversation
+    from r1.stages import get_stage
+
+    out = tmp_path / "general.jsonl"
+    result = CliRunner().invoke(app, ["tasks", "general-prompts", "--n", "12", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows == general_sft_records(12)
+    for i, row in enumerate(rows):
+        conversation(row, f"{out}:{i + 1}")  # r1 sft reads it
+    stage = get_stage("general-data")
+    cfg = stage.config_class()(output_dir=str(tmp_path / "stage"), n=12, responses=False)
+    prompts = [json.loads(line) for line in stage.run_fn()(cfg).read_text().splitlines()]
+    assert prompts == general_prompt_records(12) and "response" not in prompts[0]
