@@ -12,7 +12,8 @@
         settings: {model: base, data: cold_start_data}   # an earlier stage's name stands for its output
 
 An input field (`model`, `data`, ... as the stage's registry entry lists) naming an earlier stage gets
-that stage's output: output_dir/<name>/final for a model, output_dir/<name>/data.jsonl for data.
+that stage's output: output_dir/<name>/final for a model, output_dir/<name>/data.jsonl for data;
+`<name>/FILE` names another file of its output (e.g. `rm_data/pairs_test.jsonl`).
 Every stage's config is built and checked before the first stage starts.
 
 A finished stage leaves output_dir/<name>/r1_stage.json with a hash of its kind, the settings the
@@ -174,10 +175,15 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
     by_name = {p.entry.name: p for p in earlier}
     for key in stage.inputs:
         value = fields.get(key)
+        head, _, rest = value.partition("/") if isinstance(value, str) else ("", "", "")
         if isinstance(value, str) and value in by_name:
             fields[key] = str(by_name[value].result)
             upstream.append(by_name[value].digest)
-        elif isinstance(value, str) and value in [s.name for s in recipe.stages]:
+        elif rest and head in by_name:  # a file of an earlier stage's output, e.g. rm_data/pairs.jsonl
+            fields[key] = str(by_name[head].out / rest)
+            upstream.append(by_name[head].digest)
+        elif isinstance(value, str) and (value in [s.name for s in recipe.stages]
+                                         or rest and head in [s.name for s in recipe.stages]):
             raise R1Error(f"{where}: {key} names stage {value!r}, which runs later; a stage reads only from "
                           "earlier stages")
         elif isinstance(value, str) and value and not Path(value).exists() and not value.startswith("hf:"):

@@ -102,3 +102,22 @@ def test_a_kill_inside_each_kind_of_stage_resumes_to_the_same_weights(tmp_path):
         assert a.keys() == b.keys()
         for name in a:
             torch.testing.assert_close(b[name], a[name], rtol=0, atol=0, msg=f"{stage}: {name}")
+
+
+def test_a_file_of_an_earlier_stage_is_named_stage_slash_file(tmp_path):
+    out = tmp_path / "run"
+    stages = [{"name": "cs", "kind": "cold-start-data", "settings": {"n": 3}},
+              {"name": "tune", "kind": "sft", "settings": {**SFT, "model": "base", "data": "cs/other.jsonl"}}]
+    stages.insert(0, {"name": "base", "kind": "pretrain", "settings": dict(PRETRAIN)})
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    plan = load_pipeline(path)
+    tune = plan.find("tune")
+    assert tune.config.data == str(out / "cs" / "other.jsonl")
+    stages[1]["settings"]["n"] = 4  # the file's stage changed: the reader's hash changes with it
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    assert load_pipeline(path).find("tune").digest != tune.digest
+    stages[1], stages[2] = stages[2], stages[1]
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    with pytest.raises(R1Error, match="names stage 'cs/other.jsonl', which runs later"):
+        load_pipeline(path)
