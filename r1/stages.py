@@ -85,3 +85,7 @@ register(Stage("rejection-sample", "r1.rejection.config:RejectionConfig", "r1.re
                "Stage-3 data: k samples per prompt from a checkpoint, the correct ones, filtered, mixed with "
                "non-reasoning records, as JSONL for r1 sft.", produces="data",
                inputs=("model", "data", "non_reasoning")))
+register(Stage("train-rm", "r1.reward_models.config:RewardModelConfig", "r1.reward_models.trainer:train",
+               "Train a reward model (a one-score head on a causal LM): Bradley-Terry on chosen/rejected "
+               "pairs or pointwise on labelled responses; resumes if stopped.", produces="model",
+               inputs=("model", "data", "eval_data")))
