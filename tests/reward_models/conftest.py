@@ -66,3 +66,36 @@ def pairs_file(tmp_path):
 @pytest.fixture
 def harm_file(tmp_path):
     return write_jsonl(tmp_path / "harm.jsonl", harm_records(160, seed=2))
+
+
+FAST = dict(batch_size=16, lr=1e-3, eval_fraction=0.25, save_every=0)
+"""Settings that learn the synthetic data in a few seconds on one CPU thread."""
+
+
+def rm_config(model_dir, out, data, **overrides):
+    from r1.reward_models.config import RewardModelConfig
+
+    return RewardModelConfig(output_dir=str(out), model=str(model_dir), data=str(data),
+                             **{**FAST, "max_steps": 40, **overrides})
+
+
+@pytest.fixture(scope="session")
+def helpful_rm(tiny_model_dir, tmp_path_factory):
+    """output_dir of a pairwise (Bradley-Terry) model on summaries, trained once per session."""
+    from r1.reward_models.trainer import train
+
+    work = tmp_path_factory.mktemp("helpful-rm")
+    data = write_jsonl(work / "pairs.jsonl", pair_records(160, seed=1, wrong_share=1.0))
+    train(rm_config(tiny_model_dir, work / "out", data, objective="pairwise", on="summary"))
+    return work / "out"
+
+
+@pytest.fixture(scope="session")
+def harmless_rm(tiny_model_dir, tmp_path_factory):
+    """output_dir of a pointwise model on whole responses, trained once per session."""
+    from r1.reward_models.trainer import train
+
+    work = tmp_path_factory.mktemp("harmless-rm")
+    data = write_jsonl(work / "harm.jsonl", harm_records(160, seed=2))
+    train(rm_config(tiny_model_dir, work / "out", data, objective="pointwise", on="whole"))
+    return work / "out"
