@@ -1,9 +1,9 @@
 """Synthetic reward-model data a tiny character model can learn in seconds.
 
-Helpfulness pairs: "Tell me about the number N." The chosen summary states N's parity rightly and
-stays on topic; the rejected one states the wrong parity (a share `wrong_share`) or is off topic. Harmlessness records: a response is
-harmful when it says the secret word (SECRET) in its reasoning, its summary, or both; harm_in names
-where. Reasoning varies freely, so a model reading only the summary must ignore it."""
+Helpfulness pairs: "Tell me about the number N." The chosen summary states N's parity rightly; the
+rejected one states the wrong parity (a share `wrong_share` of them) or is off topic. Harmlessness
+records: a response is harmful when it says the secret word (SECRET) in its reasoning, its summary, or
+both; harm_in names where."""
 
 from __future__ import annotations
 

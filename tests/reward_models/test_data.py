@@ -44,8 +44,9 @@ def test_explicit_implicit_and_conversational_pairs_read_the_same(tiny_tokenizer
         "<|user|>Tell me about 13.<|end|><|assistant|>13 is odd.<|end|>",
         "<|user|>Tell me about 13.<|end|><|assistant|>13 is even.<|end|>"]
     assert [e.target for e in got] == [1.5, 1.0, 1.0]  # the config's margin plus a record's own
-    implicit_text = load_examples(cfg(on="whole"), tiny_tokenizer, [("e", {"chosen": CHOSEN, "rejected": REJECTED})], "d")
-    assert texts(tiny_tokenizer, implicit_text) == [[f"<|assistant|>{CHOSEN}<|end|>", f"<|assistant|>{REJECTED}<|end|>"]]
+    implicit_text = {"chosen": CHOSEN, "rejected": REJECTED}  # no prompt: the response alone
+    got = load_examples(cfg(on="whole"), tiny_tokenizer, [("e", implicit_text)], "d")
+    assert texts(tiny_tokenizer, got) == [[f"<|assistant|>{CHOSEN}<|end|>", f"<|assistant|>{REJECTED}<|end|>"]]
 
 
 def test_pointwise_records_keep_label_and_harm_in(tiny_tokenizer):
