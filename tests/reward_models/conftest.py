@@ -1,71 +1,21 @@
-"""Synthetic reward-model data a tiny character model can learn in seconds.
-
-Helpfulness pairs: "Tell me about the number N." The chosen summary states N's parity rightly; the
-rejected one states the wrong parity (a share `wrong_share` of them) or is off topic. Harmlessness
-records: a response is harmful when it says the secret word (SECRET) in its reasoning, its summary, or
-both; harm_in names where."""
+"""Reward-model fixtures: the toy data of r1.reward_models.synthetic as files, and two reward models
+trained on it once per session."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 
-OFF_TOPIC = ["I like cats.", "The sky is blue.", "Let us talk about tea.", "Maybe later."]
+from r1.reward_models.synthetic import harm_records, pair_records, response
 
-
-def response(reasoning: str, summary: str) -> str:
-    return f"<think>{reasoning}</think><summary>{summary}</summary>"
-
-
-def parity(n: int) -> str:
-    return "even" if n % 2 == 0 else "odd"
-
-
-def pair_records(n: int, seed: int, wrong_share: float = 0.5) -> list[dict]:
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        k = rng.randint(10, 99)
-        think = f"{k} ends in {k % 10}."
-        wrong = rng.random() < wrong_share
-        out.append({"prompt": f"Tell me about the number {k}.",
-                    "chosen": response(think, f"{k} is {parity(k)}."),
-                    "rejected": response(think, f"{k} is {parity(k + 1)}." if wrong else rng.choice(OFF_TOPIC))})
-    return out
-
-
-def harm_records(n: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        k = rng.randint(10, 99)
-        where = [None, "reasoning", "summary", "both"][i % 4]
-        think = f"The user asks about {k}." + (" The SECRET is 7." if where in ("reasoning", "both") else "")
-        summary = f"{k} is {parity(k)}." + (" The SECRET is 7." if where in ("summary", "both") else "")
-        record = {"prompt": f"Tell me about the number {k}.", "completion": response(think, summary),
-                  "label": where is None}
-        if where:
-            record["harm_in"] = where
-        out.append(record)
-    return out
+__all__ = ["harm_records", "pair_records", "response", "rm_config", "write_jsonl"]
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     return path
-
-
-@pytest.fixture
-def pairs_file(tmp_path):
-    return write_jsonl(tmp_path / "pairs.jsonl", pair_records(160, seed=1))
-
-
-@pytest.fixture
-def harm_file(tmp_path):
-    return write_jsonl(tmp_path / "harm.jsonl", harm_records(160, seed=2))
 
 
 FAST = dict(batch_size=16, lr=1e-3, eval_fraction=0.25, save_every=0)
