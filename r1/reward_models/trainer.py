@@ -36,7 +36,8 @@ from r1.reward_models.model import INFO_KEY, forward_scores, load_for_training, 
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.data import split
 from r1.train.data import RecordStream
-from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
+from r1.train.loop import (Hooks, TrainRun, apply_update, check_context, fit, make_optimizer, open_run, record_config,
+                           resume)
 
 STAGE = "train-rm"
 STEP_KEYS = ("step", "epoch", "loss", "accuracy", "lr", "grad_norm", "tokens", "records_per_s", "time_step")
@@ -77,11 +78,7 @@ def setup(cfg: RewardModelConfig) -> Run:
     examples, heldout = train_and_heldout(cfg, tokenizer)
     model = load_for_training(opened.ckpt if opened.resuming else cfg.model, tokenizer.pad_token_id,
                               accelerator.device)
-    limit = getattr(model.config, "max_position_embeddings", None)
-    longest = max(len(e) for e in examples + heldout)
-    if limit and longest > limit:
-        raise R1Error(f"max_seq_len: the longest record ({longest} tokens) exceeds the model's context "
-                      f"of {limit}")
+    check_context(model, max(len(e) for e in examples + heldout))
     total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
     optimizer, scheduler = make_optimizer(cfg, model, total)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -134,13 +131,7 @@ def rm_step(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, Any]:
         loss += float(part_loss.detach()) * len(part) / len(examples)
         right += right_count(cfg.objective, scores.detach(), targets)
         tokens += sum(len(ids) for e in part for ids in e.ids)
-    grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm))
-    if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-        raise R1Error(f"{STAGE}: the loss or gradient became NaN/inf at step {step}; lower lr or use "
-                      "precision=fp32")
-    run.optimizer.step()
-    run.scheduler.step()
-    run.optimizer.zero_grad(set_to_none=True)
+    grad_norm = apply_update(cfg, run, loss, STAGE, step)
     stats = torch.tensor([loss, right, tokens], device=accelerator.device)
     if accelerator.num_processes > 1:
         stats = accelerator.reduce(stats, "sum")

@@ -49,3 +49,14 @@ def test_heldout_metrics_pairwise_and_pointwise_with_the_reasoning_subset():
     assert m["accuracy"] == 0.5 and m["auroc"] == 0.75
     assert m["accuracy_harm_in_reasoning"] == 0.5 and m["n_harm_in_reasoning"] == 2
     assert "accuracy_harm_in_reasoning" not in heldout_metrics("pointwise", logits, labels, [None] * 4)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import r1.reward_models.loss
+    import r1.reward_models.render
+
+    for module in (r1.reward_models.loss, r1.reward_models.render):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0
