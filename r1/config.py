@@ -87,12 +87,23 @@ def merge_dicts(base: dict, extra: dict) -> dict:
     return merged
 
 
+class RecipeLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a mapping key keeps its spelling where YAML 1.1 would read a
+    boolean: `on: whole` is the key "on" (a config field), not True. Values are read as usual."""
+
+    def construct_mapping(self, node, deep=False):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:bool":
+                key_node.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise R1Error(f"{path}: recipe file not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=RecipeLoader) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

@@ -92,3 +92,7 @@ register(Stage("rm-data", "r1.rm_data.config:RMDataConfig", "r1.rm_data.run:run"
                "Reward-model data: general prompts, the model's samples and written responses, labelled by the "
                "hidden oracle, as helpfulness pairs and harmlessness examples (train and held out).",
                produces="data", inputs=("model", "prompts")))
+register(Stage("train-rm", "r1.reward_models.config:RewardModelConfig", "r1.reward_models.trainer:train",
+               "Train a reward model (a one-score head on a causal LM): Bradley-Terry on chosen/rejected "
+               "pairs or pointwise on labelled responses; resumes if stopped.", produces="model",
+               inputs=("model", "data", "eval_data")))

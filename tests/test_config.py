@@ -145,3 +145,15 @@ def test_shipped_recipes_load(name, cls):
 def test_every_field_is_documented(cls):
     undocumented = [name for name, field in cls.model_fields.items() if not field.description]
     assert not undocumented
+
+
+def test_a_key_spelled_like_a_yaml_boolean_stays_a_key(tmp_path):
+    """YAML 1.1 reads `on:` as True; the reward model's `on` field must still arrive by name."""
+    from r1.reward_models.config import RewardModelConfig
+
+    recipe = tmp_path / "rm.yaml"
+    recipe.write_text("output_dir: out\nmodel: m\ndata: d.jsonl\non: whole\nresume: on\n")
+    cfg = load_config(RewardModelConfig, recipe)
+    assert cfg.on == "whole" and cfg.resume is True  # values keep YAML's reading
+    save_config(cfg, tmp_path / "saved.yaml")  # the saved copy reads back the same way
+    assert load_config(RewardModelConfig, tmp_path / "saved.yaml").on == "whole"

@@ -49,7 +49,8 @@ class RewardWeights(BaseModel):
     rewards: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_REWARDS))
     """Registered reward (or "module:function") per component, on top of the defaults (accuracy by
     task, format_r1_zero, format_readable for readability, language_consistency); a component listed
-    nowhere is the reward of the same name (e.g. "helpfulness")."""
+    nowhere is the reward of the same name (e.g. "helpfulness"). A trained reward model is named
+    "rm:PATH[?on=summary|whole&...]" (r1.reward_models.reward)."""
 
     @field_validator("rewards")
     @classmethod

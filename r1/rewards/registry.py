@@ -12,7 +12,8 @@ registers, as a decorator or as a plain call (a variant of a registered function
     def format_r1_zero(completions, prefilled=False, **kwargs): ...
     register("format_r1_zero_prefilled", format_r1_zero, prefilled=True)
 
-A model-based reward (helpfulness, harmlessness) is registered the same way; only its body differs.
+A model-based reward (helpfulness, harmlessness) is registered the same way, or named as `rm:PATH`
+(a reward model trained by `r1 train-rm`; see r1.reward_models.reward).
 """
 
 from __future__ import annotations
@@ -109,7 +110,12 @@ def load_reward(spec: str) -> RewardFn:
 
 
 def get_reward(name: str) -> RewardFn:
-    """A registered reward by name, or a user's reward by `"module:function"`."""
+    """A registered reward by name, a trained reward model by `"rm:PATH"` (r1.reward_models.reward),
+    or a user's reward by `"module:function"`."""
+    if name.startswith("rm:"):
+        from r1.reward_models.reward import RewardModelReward
+
+        return RewardModelReward(name)
     if ":" in name:
         return load_reward(name)
     if name not in REWARDS:

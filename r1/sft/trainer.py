@@ -35,7 +35,8 @@ from r1.sft.config import SFTConfig
 from r1.sft.data import Batch, Example, collate, load_examples, split
 from r1.train.data import RecordStream
 from r1.train.eval import evaluate_benchmarks
-from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
+from r1.train.loop import (Hooks, TrainRun, apply_update, check_context, fit, make_optimizer, open_run, record_config,
+                           resume)
 
 STEP_KEYS = ("step", "epoch", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "time_step")
 """Keys of every step row of output_dir/log.jsonl (loss: token mean over the step's responses; tokens:
@@ -74,11 +75,7 @@ def setup(cfg: SFTConfig) -> Run:
     tokenizer = load_tokenizer(cfg.model)
     examples = load_examples(cfg, tokenizer)
     model = load_policy(cfg.model, cfg.lora, opened.ckpt if opened.resuming else None, accelerator.device)
-    limit = getattr(model.config, "max_position_embeddings", None)
-    longest = max(len(e) for e in examples)
-    if limit and longest > limit:
-        raise R1Error(f"max_seq_len: the longest record ({longest} tokens) exceeds the model's context "
-                      f"of {limit}")
+    check_context(model, max(len(e) for e in examples))
     total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
     optimizer, scheduler = make_optimizer(cfg, model, total)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -145,14 +142,7 @@ def sft_step(cfg: SFTConfig, run: Run, step: int) -> dict[str, Any]:
     accelerator = run.accelerator
     parts, total_tokens = step_micro_batches(cfg, run, step)
     loss = accumulate_gradients(cfg, run, parts, total_tokens)
-    grad_norm = float(accelerator.clip_grad_norm_([p for p in run.model.parameters() if p.requires_grad],
-                                                  cfg.max_grad_norm))
-    if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-        raise R1Error(f"sft: the loss or gradient became NaN/inf at step {step}; lower lr or use "
-                      "precision=fp32")
-    run.optimizer.step()
-    run.scheduler.step()
-    run.optimizer.zero_grad(set_to_none=True)
+    grad_norm = apply_update(cfg, run, loss, "sft", step)
     stats = torch.tensor([loss, float(sum(p.tokens for p in parts))], device=accelerator.device)
     if accelerator.num_processes > 1:
         stats = accelerator.reduce(stats, "sum")

@@ -9,6 +9,7 @@ checkpoint state); everything else is here, once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -109,6 +110,28 @@ def check_same_settings(cfg, saved_path: Path) -> None:
     if key is not None:
         raise R1Error(f"resume: {saved_path.parent} was started with {key}={saved[key]!r}, this run "
                       f"has {key}={now[key]!r}; resume with the same value, or choose another output_dir")
+
+
+def check_context(model, longest: int) -> None:
+    """The longest record (in tokens) must fit the model's context (max_position_embeddings)."""
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if limit and longest > limit:
+        raise R1Error(f"max_seq_len: the longest record ({longest} tokens) exceeds the model's context "
+                      f"of {limit}")
+
+
+def apply_update(cfg, run: TrainRun, loss: float, stage: str, step: int) -> float:
+    """Clip the gradients, refuse a NaN/inf loss or gradient, step the optimizer and the lr schedule;
+    returns the gradient norm before clipping."""
+    trainable = [p for p in run.model.parameters() if p.requires_grad]
+    grad_norm = float(run.accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm))
+    if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+        raise R1Error(f"{stage}: the loss or gradient became NaN/inf at step {step}; lower lr or use "
+                      "precision=fp32")
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return grad_norm
 
 
 def make_optimizer(cfg, model, total_steps: int):
