@@ -171,24 +171,19 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
         raise R1Error(f"{where}: output_dir is set by the pipeline (output_dir/{entry.name})")
     out = Path(recipe.output_dir) / entry.name
     fields["output_dir"] = str(out)
-    upstream = []
+    upstream: list[str] = []
     by_name = {p.entry.name: p for p in earlier}
+    later = {s.name for s in recipe.stages} - set(by_name)
     for key in stage.inputs:
-        value = fields.get(key)
-        head, _, rest = value.partition("/") if isinstance(value, str) else ("", "", "")
-        if isinstance(value, str) and value in by_name:
-            fields[key] = str(by_name[value].result)
-            upstream.append(by_name[value].digest)
-        elif rest and head in by_name:  # a file of an earlier stage's output, e.g. rm_data/pairs.jsonl
-            fields[key] = str(by_name[head].out / rest)
-            upstream.append(by_name[head].digest)
-        elif isinstance(value, str) and (value in [s.name for s in recipe.stages]
-                                         or rest and head in [s.name for s in recipe.stages]):
-            raise R1Error(f"{where}: {key} names stage {value!r}, which runs later; a stage reads only from "
-                          "earlier stages")
-        elif isinstance(value, str) and value and not Path(value).exists() and not value.startswith("hf:"):
-            raise R1Error(f"{where}: {key}={value!r} is neither an earlier stage ({', '.join(by_name) or 'none'}) "
-                          "nor an existing path")
+        if key.endswith(".*"):  # a mapping whose `rm:` values may name a stage (reward models)
+            mapping = _nested(fields, key[:-2])
+            for name, value in mapping.items():
+                if isinstance(value, str) and value.startswith("rm:"):
+                    spec, query = (value[3:].split("?", 1) + [""])[:2]
+                    resolved = _resolve(spec, f"{key[:-2]}.{name}", by_name, later, upstream, where)
+                    mapping[name] = f"rm:{resolved}" + (f"?{query}" if query else "")
+        elif isinstance(fields.get(key), str) and fields[key]:
+            fields[key] = _resolve(fields[key], key, by_name, later, upstream, where)
     config = build_config(stage.config_class(), fields, where)
     # The hash covers the settings the recipe gives (resolved inputs included), not the whole config:
     # a new r1 version that adds a field with a default does not re-run finished stages.
@@ -196,6 +191,39 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
     digest = hashlib.sha256(json.dumps({"kind": stage.name, "settings": fields, "upstream": upstream,
                                         "eval": evaluation}, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Planned(entry, stage, config, digest, out)
+
+
+def _nested(fields: dict[str, Any], dotted: str) -> dict[str, Any]:
+    """fields[a][b] for "a.b", copied and set back in place; an empty dict (not set) when absent."""
+    *parents, last = dotted.split(".")
+    for part in parents:
+        if not isinstance(fields.get(part), dict):
+            return {}
+        fields[part] = dict(fields[part])
+        fields = fields[part]
+    if not isinstance(fields.get(last), dict):
+        return {}
+    fields[last] = dict(fields[last])
+    return fields[last]
+
+
+def _resolve(value: str, key: str, by_name: dict[str, Planned], later: set[str], upstream: list[str],
+             where: str) -> str:
+    """An input naming an earlier stage (or `<stage>/FILE`) -> its path, its digest added to upstream."""
+    head, _, rest = value.partition("/")
+    if value in by_name:
+        upstream.append(by_name[value].digest)
+        return str(by_name[value].result)
+    if rest and head in by_name:  # a file of an earlier stage's output, e.g. rm_data/pairs.jsonl
+        upstream.append(by_name[head].digest)
+        return str(by_name[head].out / rest)
+    if value in later or rest and head in later:
+        raise R1Error(f"{where}: {key} names stage {value!r}, which runs later; a stage reads only from "
+                      "earlier stages")
+    if not Path(value).exists() and not value.startswith("hf:"):
+        raise R1Error(f"{where}: {key}={value!r} is neither an earlier stage ({', '.join(by_name) or 'none'}) "
+                      "nor an existing path")
+    return value
 
 
 def _marker(planned: Planned) -> dict[str, Any]:

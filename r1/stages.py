@@ -30,7 +30,8 @@ class Stage:
     produces: Literal["model", "data", "eval"]
     """A model directory (output_dir/final), a data file for a later stage, or an evaluation."""
     inputs: tuple[str, ...] = ()
-    """Config fields that name an input model or data; in a pipeline they may name an earlier stage."""
+    """Config fields that name an input model or data; in a pipeline they may name an earlier stage.
+    "a.b.*": a mapping whose `rm:` values may name one (a reward model stage, in the reward weights)."""
     command: bool = True
     """Whether the CLI builds `r1 <name>` from this entry (eval has a hand-written command)."""
 
@@ -69,8 +70,9 @@ register(Stage("sft", "r1.sft.config:SFTConfig", "r1.sft.trainer:train",
                "Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if "
                "stopped.", produces="model", inputs=("model", "data")))
 register(Stage("grpo", "r1.grpo.config:GRPOConfig", "r1.grpo.trainer:train",
-               "GRPO (R1-Zero and reasoning RL): sample G completions per prompt, reward them, update the "
-               "policy; resumes if stopped.", produces="model", inputs=("model", "data")))
+               "GRPO (R1-Zero, reasoning RL, all-scenario RL): sample G completions per prompt, reward them, update the "
+               "policy; resumes if stopped.", produces="model",
+               inputs=("model", "data", "general_data", "general_eval_data", "reward.rewards.*")))
 register(Stage("eval", "r1.eval.run:EvalConfig", "r1.eval.run:evaluate_stage",
                "Sample k completions per problem and report pass@1, pass@k and cons@k; resumes if stopped.",
                produces="eval", inputs=("model", "data"), command=False))

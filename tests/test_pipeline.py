@@ -121,3 +121,26 @@ def test_a_file_of_an_earlier_stage_is_named_stage_slash_file(tmp_path):
     path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
     with pytest.raises(R1Error, match="names stage 'cs/other.jsonl', which runs later"):
         load_pipeline(path)
+
+
+def test_a_reward_model_stage_is_named_in_the_reward_weights_as_rm_stage(tmp_path):
+    out = tmp_path / "run"
+    rm = {"name": "rm", "kind": "train-rm", "settings": {"model": "base", "data": "pairs/pairs.jsonl",
+                                                         "objective": "pairwise", "on": "summary"}}
+    rl = {"name": "rl", "kind": "grpo", "settings": {**GRPO, "model": "base", "reward": {
+        "general": {"helpfulness": 1.0}, "rewards": {"helpfulness": "rm:rm?on=whole", "format": "format_r1_zero"}}}}
+    stages = [{"name": "base", "kind": "pretrain", "settings": dict(PRETRAIN)},
+              {"name": "pairs", "kind": "cold-start-data", "settings": {"n": 3}}, rm, rl]
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    plan = load_pipeline(path)
+    rewards = plan.find("rl").config.reward.rewards
+    assert rewards["helpfulness"] == f"rm:{out / 'rm' / 'final'}?on=whole"
+    assert rewards["format"] == "format_r1_zero"
+    rm["settings"]["lr"] = 1e-3  # the reward model changed: the RL stage that uses it re-runs
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    assert load_pipeline(path).find("rl").digest != plan.find("rl").digest
+    stages[2], stages[3] = stages[3], stages[2]
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    with pytest.raises(R1Error, match="reward.rewards.helpfulness names stage 'rm', which runs later"):
+        load_pipeline(path)

@@ -62,11 +62,12 @@ def load_benchmark(name: str, n: int | None = None, seed: int = 0) -> tuple[list
     return records[:n] if n else records, BENCHMARKS[name][1]
 
 
-def load_data(source: str, *, split: str, n: int | None = None) -> list[dict[str, Any]]:
+def load_data(source: str, *, split: str, n: int | None = None, need_problem: bool = True) -> list[dict[str, Any]]:
     """A JSONL file, a directory saved by `datasets.save_to_disk`, or `hf:NAME[:split]` (needs a hub).
 
     `split` picks the split of a DatasetDict or a hub dataset (training: train, evaluation: test);
-    a split named in `hf:NAME:split` wins.
+    a split named in `hf:NAME:split` wins. Every record must have `problem` unless need_problem is
+    false (general prompts may give `prompt` instead).
     """
     if source.startswith("hf:"):
         import datasets
@@ -82,7 +83,7 @@ def load_data(source: str, *, split: str, n: int | None = None) -> list[dict[str
         records = read_jsonl(source)
     for i, record in enumerate(records):
         record.setdefault("id", str(i))
-        if "problem" not in record:
+        if need_problem and "problem" not in record:
             raise R1Error(f"data: {source}: record {record['id']} has no 'problem' field")
     return records[:n] if n else records
 

@@ -51,7 +51,8 @@ def completion_row(step: int, group_number: int, record: dict[str, Any], prompt:
     """The row of completion j of a group."""
     rollout = group.rollouts[j]
     return {"step": step, "group": group_number, "id": record.get("id"), "prompt": prompt,
-            "answer": record.get("answer"), "sample": j, "completion": rollout.text,
+            "answer": record.get("answer"), "prompt_type": record.get("prompt_type", "reasoning"),
+            "sample": j, "completion": rollout.text,
             "rewards": {name: clean(float(scores[j])) for name, scores in group.components.items()},
             "reward": clean(float(group.rewards[j])),
             "advantage": None if group.advantages is None else clean(float(group.advantages[j])),

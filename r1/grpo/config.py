@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from r1.train.config import Count, PositiveInt, TrainConfig
+from r1.train.config import Count, PositiveInt, Share, TrainConfig
 from r1.errors import R1Error
 from r1.grpo.window import ContextSchedule, largest_window
 from r1.models.lora import LoraSettings
@@ -33,6 +33,21 @@ class GRPOConfig(TrainConfig):
     """A JSONL file (or datasets dir) of records with `problem` and the fields the rewards need."""
     data_split: str = "train"
     """The split of `data` to train on, when it has splits (a DatasetDict directory, hf:NAME)."""
+    general_data: str | None = None
+    """Stage 4 (all-scenario RL): a JSONL file (or datasets dir) of general prompts (text in `problem` or
+    `prompt`; `prompt_type` is set to "general"), mixed into the reasoning prompts and rewarded by the
+    reward's `general` weights (e.g. reward models: docs/reward-models.md)."""
+    general_share: Share = 0.25
+    """Share of each step's prompts drawn from general_data, once they have joined."""
+    general_from: Share = 0.0
+    """General prompts join after this share of max_steps (0: from the first step; 0.5: the last half)."""
+    general_eval_data: str | None = None
+    """Held-out general prompts, sampled at every eval (eval_every) and scored by the general reward
+    components (the reward models) and, for the tiny world's general prompts, by the hidden oracle,
+    which training never sees (r1.tasks.oracle): both are logged, to show whether RL games the reward
+    models."""
+    general_eval_k: PositiveInt = 2
+    """Samples per held-out general prompt."""
     prompts_per_step: int = 16
     """Distinct prompts per step; each is sampled `group_size` times."""
     group_size: int = 8

@@ -47,7 +47,7 @@ def sample_groups(cfg, run, step: int, times: dict[str, float]) -> tuple[list[Gr
     components: dict[str, list[float]] = {}
     need = cfg.prompts_per_step
     for round_ in range(cfg.max_sample_rounds if cfg.filter_equal_groups else 1):
-        index = stream.take(need)
+        index = stream.take_for_step(need, step)
         params.seed = random.Random(f"{cfg.seed}/{rank}/{step}/{round_}").getrandbits(63)
         tick = time.time()
         run.engine.wake_up()

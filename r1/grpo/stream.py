@@ -1,5 +1,10 @@
 """The prompts a GRPO run trains on: records of the train split (or tiny-world families), rendered and
-tokenized once, drawn as a seeded stream that a resumed run replays exactly."""
+tokenized once, drawn as a seeded stream that a resumed run replays exactly.
+
+Stage 4 (all-scenario RL) adds general prompts: they sit after the reasoning records and are drawn
+from a stream of their own, a set share of each step's prompts once the step reaches `general_from`
+(the paper adds them for part of the run); the reward combiner weighs each by its `prompt_type`.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,30 @@ from r1.train.data import RecordStream
 
 
 class PromptStream(RecordStream):
-    """The seeded record stream (r1.train.data) over rendered prompts: `take` gives record indices."""
+    """The seeded record stream (r1.train.data) over rendered prompts: `take` gives record indices.
+
+    records[:size] are the reasoning prompts (this stream's own draws); records[size:] the general ones,
+    drawn by `general` (None without them)."""
 
     def __init__(self, records: list[dict[str, Any]], prompts: list[str], prompt_ids: list[list[int]],
-                 seed: int | str):
-        super().__init__(len(records), seed)
+                 seed: int | str, n_general: int = 0, general_share: float = 0.0, general_from: int = 1):
+        super().__init__(len(records) - n_general, seed)
         self.records, self.prompts, self.prompt_ids = records, prompts, prompt_ids
+        self.general = RecordStream(n_general, f"{seed}/general") if n_general else None
+        self.general_share, self.general_from = general_share, general_from
+
+    def take_for_step(self, count: int, step: int) -> list[int]:
+        """`count` record indices for `step`: reasoning prompts, then the step's share of general ones."""
+        n_general = round(self.general_share * count) if self.general and step >= self.general_from else 0
+        return self.take(count - n_general) + [self.size + i for i in
+                                                (self.general.take(n_general) if n_general else [])]
 
 
-def build_stream(cfg, tokenizer, records: list[dict[str, Any]], seed: int | str) -> PromptStream:
+def build_stream(cfg, tokenizer, records: list[dict[str, Any]], seed: int | str,
+                 general: list[dict[str, Any]] | None = None) -> PromptStream:
     """Render and tokenize every prompt once; refuse prompts longer than cfg.max_prompt_tokens."""
+    general = general or []
+    records = [*records, *general]
     prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
                for r in records]
     ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
@@ -30,4 +49,5 @@ def build_stream(cfg, tokenizer, records: list[dict[str, Any]], seed: int | str)
         rid, n = too_long[0]
         raise R1Error(f"data: {len(too_long)} prompts are longer than max_prompt_tokens="
                       f"{cfg.max_prompt_tokens} (e.g. {rid}: {n} tokens); raise the limit or drop them")
-    return PromptStream(records, prompts, ids, seed)
+    start = max(1, round(cfg.general_from * cfg.max_steps) + 1) if general else 1
+    return PromptStream(records, prompts, ids, seed, len(general), cfg.general_share, start)

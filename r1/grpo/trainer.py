@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from r1.grpo.config import GRPOConfig
 from r1.grpo.forward import completion_logprobs, entropy_masks
 from r1.grpo.loss import grpo_loss
 from r1.grpo.sampling import Group, sample_groups
+from r1.grpo.general import evaluate_general, load_general_records
 from r1.grpo.stream import PromptStream, build_stream
 from r1.grpo.window import Window, next_window, window_at
 from r1.models.fast import unsupported
@@ -91,6 +92,7 @@ class Run(TrainRun):
     bad_steps: int = 0
     window: Window = Window(0)  # this step's context window (max_new_tokens), r1.grpo.window
     completions: CompletionLog | None = None
+    general_eval: list[dict[str, Any]] = field(default_factory=list)  # held-out general prompts (stage 4)
 
 
 def train(cfg: GRPOConfig) -> Path:
@@ -99,8 +101,10 @@ def train(cfg: GRPOConfig) -> Path:
 
     def checkpoint_state() -> dict[str, Any]:
         cursors = gather_ints(run.accelerator, run.stream.cursor)  # every rank's place in its shard
+        general = run.stream.general
         return {"cursor": cursors[0], "cursors": cursors, "bad_steps": run.bad_steps,
-                "window": run.window.tokens, "window_streak": run.window.streak}
+                "window": run.window.tokens, "window_streak": run.window.streak,
+                **({"general_cursors": gather_ints(run.accelerator, general.cursor)} if general else {})}
 
     hooks = Hooks(step=lambda step: grpo_step(cfg, run, step), keys=STEP_KEYS, status=_status,
                   evaluate=lambda step: evaluate(cfg, run, step), eval_every=cfg.eval_every,
@@ -132,9 +136,15 @@ def setup(cfg: GRPOConfig) -> Run:
     records = load_prompt_records(cfg)
     if len(records) < world:
         raise R1Error(f"data: {len(records)} prompts cannot be shared by {world} processes")
-    stream = build_stream(cfg, tokenizer, records[rank::world], seed=f"{cfg.seed}/{rank}")
+    general = load_general_records(cfg.general_data, cfg.data_split) if cfg.general_data else []
+    run_general = load_general_records(cfg.general_eval_data, "test") if cfg.general_eval_data else []
+    for name, pool in (("general_data", general), ("general_eval_data", run_general)):
+        if pool and len(pool) < world:
+            raise R1Error(f"{name}: {len(pool)} prompts cannot be shared by {world} processes")
+    stream = build_stream(cfg, tokenizer, records[rank::world], seed=f"{cfg.seed}/{rank}",
+                          general=general[rank::world])
     combiner = RewardCombiner(cfg.reward)
-    combiner.check(sorted({r.get("prompt_type") or "reasoning" for r in records}))
+    combiner.check(sorted({r.get("prompt_type") or "reasoning" for r in records + general + run_general}))
     policy = load_policy(cfg.model, cfg.lora, ckpt if resuming else None, accelerator.device)
     _check_context(cfg, policy, stream.prompt_ids)
     reference = None  # beta = 0: no reference model in memory at all; LoRA: the policy, adapters off
@@ -144,7 +154,7 @@ def setup(cfg: GRPOConfig) -> Run:
     policy, optimizer = accelerator.prepare(policy, optimizer)
     dtype = resolve_precision(cfg.precision)
     run = Run(accelerator, policy, tokenizer, optimizer, scheduler, cfg.max_steps, stream=stream,
-              combiner=combiner, reference=reference, dtype=dtype,
+              combiner=combiner, reference=reference, dtype=dtype, general_eval=run_general,
               sharded=check_sharding(accelerator.unwrap_model(policy)))
     run.engine = rollout_engine(cfg, run, resuming)
     state = resume(opened, run)
@@ -154,6 +164,8 @@ def setup(cfg: GRPOConfig) -> Run:
             raise R1Error(f"resume: {ckpt} was written by {len(cursors)} processes, this run has {world}; "
                           "resume with the same number of processes")
         stream.cursor, run.bad_steps = cursors[rank], state["bad_steps"]
+        if stream.general:
+            stream.general.cursor = state.get("general_cursors", [0] * world)[rank]
     run.window = window_at(cfg.context_schedule, cfg.max_new_tokens, run.start + 1)
     if "window" in state:  # the window the run had reached (adaptive: learnt from truncation)
         run.window = Window(state["window"], state["window_streak"])
@@ -312,8 +324,10 @@ def _sync_on_last(accelerator, model, last: bool):
 
 def evaluate(cfg: GRPOConfig, run: Run, step: int) -> dict[str, float]:
     """Held-out pass@1 of the in-memory policy on each benchmark, under eval/step_N/; every eval of a run
-    has the same budget (eval_max_new_tokens, by default the largest window the schedule can reach)."""
-    return evaluate_benchmarks(
+    has the same budget (eval_max_new_tokens, by default the largest window the schedule can reach).
+    Stage 4: the held-out general prompts' reward-model and oracle scores too (r1.grpo.general)."""
+    general = evaluate_general(cfg, run, step, run.general_eval) if run.general_eval else {}
+    return general | evaluate_benchmarks(
         run.accelerator, run.model, run.tokenizer, run.sharded,
         Path(cfg.output_dir) / "eval" / f"step_{step:06d}", cfg.benchmarks, f"{cfg.output_dir} at step {step}",
         n=cfg.eval_problems, k=cfg.eval_k,
