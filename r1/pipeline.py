@@ -184,6 +184,9 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
                     mapping[name] = f"rm:{resolved}" + (f"?{query}" if query else "")
         elif isinstance(fields.get(key), str) and fields[key]:
             fields[key] = _resolve(fields[key], key, by_name, later, upstream, where)
+        elif isinstance(fields.get(key), list):  # several inputs, e.g. SFT data from two stages
+            fields[key] = [_resolve(v, f"{key}[{i}]", by_name, later, upstream, where) if isinstance(v, str) else v
+                           for i, v in enumerate(fields[key])]
     config = build_config(stage.config_class(), fields, where)
     # The hash covers the settings the recipe gives (resolved inputs included), not the whole config:
     # a new r1 version that adds a field with a default does not re-run finished stages.

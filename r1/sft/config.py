@@ -15,8 +15,9 @@ from r1.prompts import Template
 class SFTConfig(TrainConfig):
     model: str
     """Local Hugging Face directory of the model to fine-tune."""
-    data: str | None = None
-    """A JSONL file or datasets dir of records {prompt, response} or {messages: [...]}, optional system."""
+    data: str | list[str] | None = None
+    """A JSONL file or datasets dir of records {prompt, response} or {messages: [...]}, optional system;
+    or a list of them, trained on together (e.g. reasoning and non-reasoning sets)."""
     data_split: str = "train"
     """The split of `data` to train on, when it is a datasets directory holding several."""
     families: list[str] = Field(default_factory=list)

@@ -46,10 +46,14 @@ def read_records(cfg) -> list[tuple[str, dict[str, Any]]]:
         return [(r["id"], {"prompt": r["problem"], "response": render_completion(r["solution"], r["answer"])})
                 for family in cfg.families
                 for r in generate(family, "train", cfg.train_problems, cfg.seed, cfg.difficulty)]
-    path = Path(cfg.data)
-    if path.is_dir():
-        return [(f"{path} record {i + 1}", r) for i, r in enumerate(load_saved(path, cfg.data_split))]
-    return [(f"{path}:{line_no}", record) for line_no, record in read_jsonl_lines(path)]
+    pairs = []
+    for source in [cfg.data] if isinstance(cfg.data, str) else cfg.data:
+        path = Path(source)
+        if path.is_dir():
+            pairs += [(f"{path} record {i + 1}", r) for i, r in enumerate(load_saved(path, cfg.data_split))]
+        else:
+            pairs += [(f"{path}:{line_no}", record) for line_no, record in read_jsonl_lines(path)]
+    return pairs
 
 
 def _text(record: dict, key: str, where: str) -> str:

@@ -102,6 +102,18 @@ def test_a_datasets_directory_works_like_jsonl(tiny_tokenizer, tmp_path):
         load_examples(config(tmp_path, str(tmp_path / "bad")), tiny_tokenizer)
 
 
+def test_several_sources_are_trained_on_together(tiny_tokenizer, tmp_path):
+    first = [{"prompt": "Compute 1+2.", "response": "<answer>3</answer>"}]
+    second = [{"prompt": "Who are you?", "response": "I am r1."}, {"prompt": "x"}]
+    a, b = write_jsonl(tmp_path / "a.jsonl", first), write_jsonl(tmp_path / "b.jsonl", second[:1])
+    both = load_examples(config(tmp_path, [a, b]), tiny_tokenizer)
+    assert both == load_examples(config(tmp_path, a), tiny_tokenizer) + load_examples(config(tmp_path, b),
+                                                                                          tiny_tokenizer)
+    bad = write_jsonl(tmp_path / "bad.jsonl", second)
+    with pytest.raises(R1Error, match=r"bad.jsonl:2: missing field 'response'"):
+        load_examples(config(tmp_path, [a, bad]), tiny_tokenizer)
+
+
 def test_bad_input_is_refused_with_one_line_naming_file_line_and_field(tiny_tokenizer, tmp_path):
     ok = {"prompt": "Compute 1+2.", "response": "<answer>3</answer>"}
 
