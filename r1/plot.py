@@ -2,6 +2,7 @@
 with --completions, the completions it logged as one Markdown page.
 
     r1 plot runs/tiny-zero                  # -> runs/tiny-zero/plots/{accuracy,length,reward}.png
+                                            #    (+ overoptimisation.png for a stage-4 run)
     r1 plot runs/tiny-zero --completions    # -> runs/tiny-zero/completions.md
 
 Noisy per-step curves get a moving average drawn over them; held-out pass@1 and mean length (eval
@@ -94,7 +95,33 @@ def plot_run(run_dir: str | Path) -> list[Path]:
         fig.savefig(path)
         plt.close(fig)
         written.append(path)
+    if any(k.startswith("general/oracle/") for row in rows for k in row):
+        written.append(_overoptimisation(plt, run, rows, out))
     return written
+
+
+def _overoptimisation(plt, run: Path, rows: list[dict[str, Any]], out: Path) -> Path:
+    """Stage 4: held-out general prompts scored by the reward models (what RL optimises) and by the
+    hidden oracle, against step and against the KL to the starting model (Gao et al., 2022)."""
+    evals = [row for row in rows if any(k.startswith("general/oracle/") for k in row)]
+    keys = sorted({k for row in evals for k in row if k.startswith(("general/rm/", "general/oracle/"))})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
+    for ax, x_key, xlabel in ((axes[0], "step", "step"), (axes[1], "kl", "KL to the starting model (k3, per token)")):
+        for key in keys:
+            points = [(row.get(x_key, 0.0) if row["step"] else 0.0, row[key]) for row in evals if key in row]
+            style = "-" if "/oracle/" in key else "--"
+            ax.plot([x for x, _ in points], [y for _, y in points], style, marker="o", markersize=3,
+                    label=key.removeprefix("general/"))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("held-out general prompts: mean score")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"{run.name}: reward models (dashed) vs the hidden oracle (solid)")
+    fig.tight_layout()
+    path = out / "overoptimisation.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def completions_view(run_dir: str | Path) -> Path:

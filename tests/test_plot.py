@@ -23,6 +23,23 @@ def test_plot_writes_pngs(tmp_path):
         assert str(png) in result.output
 
 
+def test_a_stage_4_log_also_draws_reward_models_against_the_oracle(tmp_path):
+    rows = [{"step": 0, "general/rm/helpfulness": 0.5, "general/oracle/helpfulness": 0.4}]
+    rows += [{"step": s, "reward": 0.5, "kl": s / 1000, "completion_len_mean": 20} for s in range(1, 11)]
+    for row in (rows[5], rows[10]):
+        row.update({"general/rm/helpfulness": 0.5 + row["step"] / 20, "general/oracle/helpfulness": 0.4})
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = CliRunner().invoke(app, ["plot", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    png = tmp_path / "plots" / "overoptimisation.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and str(png) in result.output
+    png.unlink()
+    plain = [{k: v for k, v in r.items() if not k.startswith("general/")} for r in rows[1:]]
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in plain))
+    assert CliRunner().invoke(app, ["plot", str(tmp_path)]).exit_code == 0
+    assert not png.exists()  # only a run with the oracle's scores draws it
+
+
 def test_plot_without_a_log_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["plot", str(tmp_path)])
     assert result.exit_code == 2
