@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from r1.config import build_config, describe_validation_error, merge_dicts, parse_overrides, read_yaml
 from r1.errors import R1Error
 from r1.progress import console
+from r1.results import write_results
 from r1.stages import Stage, get_stage
 
 MARKER = "r1_stage.json"
@@ -107,7 +108,7 @@ class Planned:
     @property
     def result(self) -> Path:
         """What later stages receive when they name this one."""
-        if self.stage.produces == "model":
+        if self.stage.produces in ("model", "reward_model"):
             return self.out / "final"
         if self.stage.produces == "data":
             return self.out / DATA_FILE
@@ -284,7 +285,7 @@ def run_pipeline(plan: Plan, start: str | None = None, only: str | None = None) 
         _write_marker(planned, finished=True)
         results.append(planned.result)
     console.print(f"pipeline: all {len(plan.stages)} stages done in {plan.recipe.output_dir}")
-    write_results(plan)
+    write_results(plan.recipe.output_dir, plan.stages)
     return results
 
 
@@ -300,37 +301,6 @@ def evaluate_stage(settings: StageEval, planned: Planned) -> None:
                                 n=settings.n, k=settings.k, temperature=temperature, top_p=settings.top_p,
                                 max_new_tokens=settings.max_new_tokens, suffix=settings.suffix,
                                 stop=settings.stop, seed=planned.config.seed))
-
-
-def results_rows(plan: Plan) -> list[dict[str, Any]]:
-    """One row per (model stage, temperature, benchmark family) from the stages' eval summaries."""
-    rows = []
-    for planned in plan.stages:
-        for summary_path in sorted((planned.out / "eval").glob("T*/*/summary.json")):
-            summary = json.loads(summary_path.read_text())
-            for family, m in (summary.get("by_family") or {summary_path.parent.name: summary}).items():
-                rows.append({"stage": planned.entry.name, "T": summary_path.parent.parent.name[1:],
-                             "family": family, **m})
-    return rows
-
-
-def write_results(plan: Plan) -> Path:
-    """output_dir/results.md: pass@1, length, format and mixed-language rate per stage and family."""
-    def pct(value) -> str:
-        return "—" if value is None else f"{100 * value:.1f}%"
-
-    lines = ["| stage | T | family | problems | k | pass@1 | cons@k | mean tokens | R1-Zero format | readable format "
-             "| mixed language |", "|" + "---|" * 11]
-    for r in results_rows(plan):
-        k = r["k"]
-        lines.append(f"| {r['stage']} | {r['T']} | {r['family']} | {r['n']} | {k} | {pct(r['pass@1'])} "
-                     f"| {pct(r.get(f'cons@{k}'))} | {r['mean_tokens']:.1f} | {pct(r.get('format_r1_zero'))} "
-                     f"| {pct(r.get('format_readable'))} | {pct(r.get('mixed_language'))} |")
-    out = Path(plan.recipe.output_dir) / "results.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    console.print(f"pipeline: results table in {out}")
-    return out
 
 
 def _set_aside(out: Path) -> None:

@@ -27,8 +27,9 @@ class Stage:
     """module:function taking the config and returning what the stage produced (a path)."""
     help: str
     """One line for `r1 --help`."""
-    produces: Literal["model", "data", "eval"]
-    """A model directory (output_dir/final), a data file for a later stage, or an evaluation."""
+    produces: Literal["model", "reward_model", "data", "eval"]
+    """A model directory (output_dir/final; a pipeline evaluates it on its benchmarks), a reward model
+    (output_dir/final, not evaluated by generating), a data file for a later stage, or an evaluation."""
     inputs: tuple[str, ...] = ()
     """Config fields that name an input model or data; in a pipeline they may name an earlier stage.
     "a.b.*": a mapping whose `rm:` values may name one (a reward model stage, in the reward weights)."""
@@ -70,8 +71,8 @@ register(Stage("sft", "r1.sft.config:SFTConfig", "r1.sft.trainer:train",
                "Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if "
                "stopped.", produces="model", inputs=("model", "data")))
 register(Stage("grpo", "r1.grpo.config:GRPOConfig", "r1.grpo.trainer:train",
-               "GRPO (R1-Zero, reasoning RL, all-scenario RL): sample G completions per prompt, reward them, update the "
-               "policy; resumes if stopped.", produces="model",
+               "GRPO (R1-Zero, reasoning RL, all-scenario RL): sample G completions per prompt, reward them, "
+               "update the policy; resumes if stopped.", produces="model",
                inputs=("model", "data", "general_data", "general_eval_data", "reward.rewards.*")))
 register(Stage("eval", "r1.eval.run:EvalConfig", "r1.eval.run:evaluate_stage",
                "Sample k completions per problem and report pass@1, pass@k and cons@k; resumes if stopped.",
@@ -96,5 +97,5 @@ register(Stage("rm-data", "r1.rm_data.config:RMDataConfig", "r1.rm_data.run:run"
                produces="data", inputs=("model", "prompts")))
 register(Stage("train-rm", "r1.reward_models.config:RewardModelConfig", "r1.reward_models.trainer:train",
                "Train a reward model (a one-score head on a causal LM): Bradley-Terry on chosen/rejected "
-               "pairs or pointwise on labelled responses; resumes if stopped.", produces="model",
+               "pairs or pointwise on labelled responses; resumes if stopped.", produces="reward_model",
                inputs=("model", "data", "eval_data")))

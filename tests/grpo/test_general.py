@@ -47,9 +47,10 @@ def stage4(tiny_model_dir, tmp_path, helpful_rm, harmless_rm):  # noqa: F811 (fi
         reward = {"reasoning": {"accuracy": 0.7, "format": 0.3}, "rewards": {
             "format": "format_readable", "helpfulness": f"rm:{helpful_rm}/final",
             "harmlessness": f"rm:{harmless_rm}/final"}}
+        settings = {**SMALL, "general_share": 0.5, "general_from": 0.5, "reward": reward, "eval_every": 2,
+                    "eval_problems": 4, "eval_k": 1, **overrides}
         return GRPOConfig(output_dir=str(out), model=str(tiny_model_dir), general_data=train,
-                          general_eval_data=held_out, **{**SMALL, "general_share": 0.5, "general_from": 0.5, "reward": reward,
-                             "eval_every": 2, "eval_problems": 4, "eval_k": 1, **overrides})
+                          general_eval_data=held_out, **settings)
     return make
 
 

@@ -1,0 +1,90 @@
+"""output_dir/results.md of a pipeline: what each stage's evaluation measured, as tables.
+
+- model stages: pass@1, cons@k, length, format and mixed-language rate per temperature and family
+  (their eval/T*/<benchmark>/summary.json, written by `r1 eval`);
+- reward models: held-out pair accuracy, or accuracy and AUROC (their eval.json);
+- RL stages with held-out general prompts (stage 4): reward-model and oracle scores at the first and
+  the last evaluation (their log.jsonl), the over-optimisation check in numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from r1.progress import console
+from r1.train.telemetry import read_log
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def model_rows(stages) -> list[dict[str, Any]]:
+    """One row per (model stage, temperature, benchmark family) from the stages' eval summaries."""
+    rows = []
+    for planned in stages:
+        for summary_path in sorted((planned.out / "eval").glob("T*/*/summary.json")):
+            summary = json.loads(summary_path.read_text())
+            for family, m in (summary.get("by_family") or {summary_path.parent.name: summary}).items():
+                rows.append({"stage": planned.entry.name, "T": summary_path.parent.parent.name[1:],
+                             "family": family, **m})
+    return rows
+
+
+def model_table(stages) -> list[str]:
+    lines = ["| stage | T | family | problems | k | pass@1 | cons@k | mean tokens | R1-Zero format | readable format "
+             "| mixed language |", "|" + "---|" * 11]
+    for r in model_rows(stages):
+        k = r["k"]
+        lines.append(f"| {r['stage']} | {r['T']} | {r['family']} | {r['n']} | {k} | {pct(r['pass@1'])} "
+                     f"| {pct(r.get(f'cons@{k}'))} | {r['mean_tokens']:.1f} | {pct(r.get('format_r1_zero'))} "
+                     f"| {pct(r.get('format_readable'))} | {pct(r.get('mixed_language'))} |")
+    return lines
+
+
+def reward_model_table(stages) -> list[str]:
+    lines = []
+    for planned in stages:
+        path = planned.out / "eval.json"
+        if planned.stage.produces != "reward_model" or not path.is_file():
+            continue
+        m = json.loads(path.read_text())
+        auroc = "—" if m.get("auroc") is None else f"{m['auroc']:.3f}"
+        lines.append(f"| {planned.entry.name} | {m.get('objective')} | {m.get('on')} | {pct(m.get('pair_accuracy'))} "
+                     f"| {pct(m.get('accuracy'))} | {auroc} "
+                     f"| {pct(m.get('accuracy_harm_in_reasoning'))} |")
+    head = ["| reward model | objective | reads | held-out pair accuracy | accuracy | AUROC "
+            "| accuracy, harm only in the reasoning |", "|" + "---|" * 7]
+    return head + lines if lines else []
+
+
+def general_table(stages) -> list[str]:
+    lines = []
+    for planned in stages:
+        path = planned.out / "log.jsonl"
+        if not path.is_file():
+            continue
+        evals = [row for row in read_log(path) if "general/oracle/helpfulness" in row]
+        for label, row in ((f"{planned.entry.name}, start", evals[:1]), (f"{planned.entry.name}, end", evals[-1:])):
+            for r in row:
+                lines.append(f"| {label} (step {r['step']}) | {r.get('general/rm/helpfulness', float('nan')):.3f} "
+                             f"| {r.get('general/rm/harmlessness', float('nan')):.3f} "
+                             f"| {r['general/oracle/helpfulness']:.3f} | {r['general/oracle/harmlessness']:.3f} |")
+    head = ["| held-out general prompts | RM helpfulness | RM harmlessness | oracle helpfulness "
+            "| oracle harmlessness |", "|" + "---|" * 5]
+    return head + lines if lines else []
+
+
+def write_results(output_dir: str | Path, stages) -> Path:
+    """output_dir/results.md from every stage's evaluation (see the module docstring)."""
+    lines = model_table(stages)
+    for table in (reward_model_table(stages), general_table(stages)):
+        if table:
+            lines += ["", *table]
+    out = Path(output_dir) / "results.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    console.print(f"pipeline: results table in {out}")
+    return out
