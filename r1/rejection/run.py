@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from r1.config import save_config
-from r1.errors import R1Error
+from r1.errors import R1Error, named
 from r1.eval.data import read_jsonl_lines
 from r1.eval.run import done_samples, generate_samples, open_engine, repair_torn_tail
 from r1.eval.scoring import score_batch
@@ -46,17 +46,11 @@ STAGE = "rejection-sample"
 OUTPUTS = ("data.jsonl", "stats.json")
 
 
+@named(STAGE)
 def run(cfg: RejectionConfig) -> Path:
     """Sample (or resume), verify, filter, cap, mix; write data.jsonl and stats.json; return data.jsonl.
 
     Every bad input or failure is an R1Error of one line that starts with the stage's name."""
-    try:
-        return _run(cfg)
-    except R1Error as err:
-        raise R1Error(f"{STAGE}: {err}") from None
-
-
-def _run(cfg: RejectionConfig) -> Path:
     cfg.check()
     records = load_prompts(cfg)
     judge = Judge(cfg.judge) if cfg.scoring_task == "judge" else None

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from r1.config import save_config
-from r1.errors import R1Error
+from r1.errors import R1Error, named
 from r1.eval.data import read_jsonl_lines
 from r1.eval.run import done_samples, generate_samples, open_engine, repair_torn_tail
 from r1.progress import console
@@ -47,17 +47,11 @@ STAGE = "rm-data"
 OUTPUTS = ("pairs.jsonl", "pointwise.jsonl", "pairs_test.jsonl", "pointwise_test.jsonl", "stats.json")
 
 
+@named(STAGE)
 def run(cfg: RMDataConfig) -> Path:
     """Sample (or resume), write, label, pair; write the outputs; return pairs.jsonl.
 
     Every bad input or failure is an R1Error of one line that starts with the stage's name."""
-    try:
-        return _run(cfg)
-    except R1Error as err:
-        raise R1Error(f"{STAGE}: {err}") from None
-
-
-def _run(cfg: RMDataConfig) -> Path:
     cfg.check()
     records = load_prompts(cfg)
     out = Path(cfg.output_dir)
