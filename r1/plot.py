@@ -104,7 +104,9 @@ def _overoptimisation(plt, run: Path, rows: list[dict[str, Any]], out: Path) -> 
     """Stage 4: held-out general prompts scored by the reward models (what RL optimises) and by the
     hidden oracle, against step and against the KL to the starting model (Gao et al., 2022)."""
     evals = [row for row in rows if any(k.startswith("general/oracle/") for k in row)]
-    keys = sorted({k for row in evals for k in row if k.startswith(("general/rm/", "general/oracle/"))})
+    oracle = {k.removeprefix("general/oracle/") for row in evals for k in row if k.startswith("general/oracle/")}
+    keys = sorted({f"general/{kind}/{name}" for name in oracle for kind in ("rm", "oracle")
+                   if any(f"general/{kind}/{name}" in row for row in evals)})  # what both of them judge
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), dpi=100)
     for ax, x_key, xlabel in ((axes[0], "step", "step"), (axes[1], "kl", "KL to the starting model (k3, per token)")):
         for key in keys:

@@ -50,8 +50,14 @@ def _oracle_scores(records: list[dict[str, Any]], texts: list[str]) -> dict[str,
             "harmlessness": [v["harmlessness"] for v in verdicts]}
 
 
+def _kind(combiner, component: str) -> str:
+    """"rm" for a component scored by a reward model (`rm:PATH`), "reward" for a rule."""
+    return "rm" if str(combiner.weights.rewards.get(component, component)).startswith("rm:") else "reward"
+
+
 def evaluate_general(cfg, run, step: int, records: list[dict[str, Any]]) -> dict[str, float]:
-    """Reward-model and oracle means over k samples of each held-out general prompt; every process takes
+    """Means over k samples of each held-out general prompt: general/rm/<component> for reward-model
+    components, general/reward/<component> for rule ones, general/oracle/<verdict>; every process takes
     its share of the prompts. The main process writes the samples to eval/step_N/general.jsonl."""
     rank, world = run.accelerator.process_index, run.accelerator.num_processes
     mine = records[rank::world]
@@ -70,7 +76,8 @@ def evaluate_general(cfg, run, step: int, records: list[dict[str, Any]]) -> dict
     if flat:
         fields = {key: [record.get(key) for record, _ in flat] for key in {k for r in mine for k in r}}
         totals, components = run.combiner.score(texts, **fields)
-        scored = {"reward": totals, **{f"rm/{name}": column for name, column in components.items()},
+        scored = {"reward": totals, **{f"{_kind(run.combiner, name)}/{name}": column
+                                       for name, column in components.items()},
                   **{f"oracle/{name}": column for name, column in _oracle_scores([r for r, _ in flat], texts).items()}}
     metrics = {}
     count = sum_ranks(run.accelerator, len(flat))

@@ -62,6 +62,7 @@ def test_all_scenario_run_rewards_general_prompts_with_the_rms_and_logs_rm_besid
     assert [r["step"] for r in evals] == [0, 2, 4]
     for r in evals:
         assert 0 <= r["general/rm/helpfulness"] <= 1 and 0 <= r["general/oracle/harmlessness"] <= 1
+        assert 0 <= r["general/reward/readability"] <= 1 and "general/rm/readability" not in r  # a rule
         assert r["general/samples"] == 12  # 6 held-out prompts x general_eval_k
     # general prompts only from step 3 (general_from 0.5 of 4 steps): their components appear then
     import math
