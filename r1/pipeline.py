@@ -179,10 +179,9 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
         if key.endswith(".*"):  # a mapping whose `rm:` values may name a stage (reward models)
             mapping = _nested(fields, key[:-2])
             for name, value in mapping.items():
-                if isinstance(value, str) and value.startswith("rm:"):
-                    spec, query = (value[3:].split("?", 1) + [""])[:2]
-                    resolved = _resolve(spec, f"{key[:-2]}.{name}", by_name, later, upstream, where)
-                    mapping[name] = f"rm:{resolved}" + (f"?{query}" if query else "")
+                values = [_resolve_rm(v, f"{key[:-2]}.{name}", by_name, later, upstream, where)
+                          for v in (value if isinstance(value, list) else [value])]
+                mapping[name] = values if isinstance(value, list) else values[0]
         elif isinstance(fields.get(key), str) and fields[key]:
             fields[key] = _resolve(fields[key], key, by_name, later, upstream, where)
         elif isinstance(fields.get(key), list):  # several inputs, e.g. SFT data from two stages
@@ -209,6 +208,16 @@ def _nested(fields: dict[str, Any], dotted: str) -> dict[str, Any]:
         return {}
     fields[last] = dict(fields[last])
     return fields[last]
+
+
+def _resolve_rm(value: Any, key: str, by_name: dict[str, Planned], later: set[str], upstream: list[str],
+                where: str) -> Any:
+    """`rm:<stage>[?settings]` -> `rm:<its final model>[?settings]`; any other value unchanged."""
+    if not (isinstance(value, str) and value.startswith("rm:")):
+        return value
+    spec, _, query = value[3:].partition("?")
+    resolved = _resolve(spec, key, by_name, later, upstream, where)
+    return f"rm:{resolved}" + (f"?{query}" if query else "")
 
 
 def _resolve(value: str, key: str, by_name: dict[str, Planned], later: set[str], upstream: list[str],

@@ -128,7 +128,9 @@ def test_a_reward_model_stage_is_named_in_the_reward_weights_as_rm_stage(tmp_pat
     rm = {"name": "rm", "kind": "train-rm", "settings": {"model": "base", "data": "pairs/pairs.jsonl",
                                                          "objective": "pairwise", "on": "summary"}}
     rl = {"name": "rl", "kind": "grpo", "settings": {**GRPO, "model": "base", "reward": {
-        "general": {"helpfulness": 1.0}, "rewards": {"helpfulness": "rm:rm?on=whole", "format": "format_r1_zero"}}}}
+        "general": {"helpfulness": 1.0, "harmlessness": 1.0}, "rewards": {
+            "helpfulness": "rm:rm?on=whole", "harmlessness": ["rm:rm", "format_readable"],
+            "format": "format_r1_zero"}}}}
     stages = [{"name": "base", "kind": "pretrain", "settings": dict(PRETRAIN)},
               {"name": "pairs", "kind": "cold-start-data", "settings": {"n": 3}}, rm, rl]
     path = tmp_path / "r.yaml"
@@ -137,10 +139,11 @@ def test_a_reward_model_stage_is_named_in_the_reward_weights_as_rm_stage(tmp_pat
     rewards = plan.find("rl").config.reward.rewards
     assert rewards["helpfulness"] == f"rm:{out / 'rm' / 'final'}?on=whole"
     assert rewards["format"] == "format_r1_zero"
+    assert rewards["harmlessness"] == [f"rm:{out / 'rm' / 'final'}", "format_readable"]  # an ensemble
     rm["settings"]["lr"] = 1e-3  # the reward model changed: the RL stage that uses it re-runs
     path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
     assert load_pipeline(path).find("rl").digest != plan.find("rl").digest
     stages[2], stages[3] = stages[3], stages[2]
     path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
-    with pytest.raises(R1Error, match="reward.rewards.helpfulness names stage 'rm', which runs later"):
+    with pytest.raises(R1Error, match=r"reward.rewards.h\w+ness names stage 'rm', which runs later"):
         load_pipeline(path)

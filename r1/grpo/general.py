@@ -52,7 +52,9 @@ def _oracle_scores(records: list[dict[str, Any]], texts: list[str]) -> dict[str,
 
 def _kind(combiner, component: str) -> str:
     """"rm" for a component scored by a reward model (`rm:PATH`), "reward" for a rule."""
-    return "rm" if str(combiner.weights.rewards.get(component, component)).startswith("rm:") else "reward"
+    spec = combiner.weights.rewards.get(component, component)
+    specs = spec if isinstance(spec, list) else [spec]
+    return "rm" if any(str(s).startswith("rm:") for s in specs) else "reward"
 
 
 def evaluate_general(cfg, run, step: int, records: list[dict[str, Any]]) -> dict[str, float]:

@@ -46,15 +46,17 @@ class RewardWeights(BaseModel):
     """Weight of language consistency, added for every prompt type (the paper's R1 stage-2 uses it)."""
     monitor: list[str] = Field(default_factory=list)
     """Components scored and logged for every completion although they add nothing to the total."""
-    rewards: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_REWARDS))
+    rewards: dict[str, str | list[str]] = Field(default_factory=lambda: dict(DEFAULT_REWARDS))
     """Registered reward (or "module:function") per component, on top of the defaults (accuracy by
     task, format_r1_zero, format_readable for readability, language_consistency); a component listed
     nowhere is the reward of the same name (e.g. "helpfulness"). A trained reward model is named
-    "rm:PATH[?on=summary|whole&...]" (r1.reward_models.reward)."""
+    "rm:PATH[?on=summary|whole&...]" (r1.reward_models.reward). A list scores the component as the
+    mean of its rewards: an ensemble of reward models (e.g. trained with different seeds) is harder
+    for RL to game than one (Coste et al., 2023)."""
 
     @field_validator("rewards")
     @classmethod
-    def _over_defaults(cls, rewards: dict[str, str]) -> dict[str, str]:
+    def _over_defaults(cls, rewards: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
         return {**DEFAULT_REWARDS, **rewards}
 
     def weights_for(self, prompt_type: str) -> dict[str, float]:
@@ -77,7 +79,9 @@ class RewardCombiner:
     def reward_fn(self, component: str) -> RewardFn:
         """The callable that computes `component` (an R1Error if no such reward exists)."""
         if component not in self._fns:
-            self._fns[component] = get_reward(self.weights.rewards.get(component, component))
+            spec = self.weights.rewards.get(component, component)
+            self._fns[component] = ensemble([get_reward(s) for s in spec]) if isinstance(spec, list) \
+                else get_reward(spec)
         return self._fns[component]
 
     def check(self, prompt_types: Sequence[str] = ("reasoning",)) -> None:
@@ -113,6 +117,19 @@ class RewardCombiner:
     def __call__(self, completions: Sequence[Any], **fields: Any) -> list[float]:
         """TRL reward-function form: the totals only."""
         return self.score(completions, **fields)[0]
+
+
+def ensemble(members: list[RewardFn]) -> RewardFn:
+    """One reward: the mean of the members' scores for each completion (NaN if any member gives NaN)."""
+    if not members:
+        raise R1Error("reward: an ensemble needs at least one reward")
+
+    def mean_of(completions: Sequence[Any], **fields: Any) -> list[float]:
+        columns = [member(completions, **fields) for member in members]
+        return [sum(scores) / len(scores) for scores in zip(*columns)]
+
+    mean_of.__name__ = "ensemble(" + ", ".join(getattr(m, "__name__", "reward") for m in members) + ")"
+    return mean_of
 
 
 def _ordered(weights: dict[str, dict[str, float]], monitor: list[str]) -> list[str]:

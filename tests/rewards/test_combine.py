@@ -78,6 +78,16 @@ def test_component_rewards_are_configurable(scratch_registry):
     assert parts["language"] == [1.0, 1.0]  # monitored: logged, weight 0 (it resolves by its own name)
 
 
+def test_a_list_of_rewards_scores_their_mean_an_ensemble(scratch_registry):
+    register("low", lambda completions, **kw: [0.2] * len(completions))
+    register("by_length", lambda completions, **kw: [len(c) / 10 for c in completions])
+    weights = RewardWeights(general={"helpfulness": 1.0}, rewards={"helpfulness": ["low", "by_length"]})
+    totals, parts = combine(["12345", "1"], weights, prompt_type=["general", "general"])
+    assert parts["helpfulness"] == pytest.approx([(0.2 + 0.5) / 2, (0.2 + 0.1) / 2]) and totals == parts["helpfulness"]
+    with pytest.raises(R1Error, match="nope"):
+        RewardCombiner(RewardWeights(rewards={"helpfulness": ["low", "nope"]})).check(["general"])
+
+
 def test_a_failing_component_scores_zero_for_its_items_only(scratch_registry, caplog):
     def flaky(completions, id, **kw):
         if "b" in id:
