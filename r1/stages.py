@@ -67,6 +67,9 @@ def get_stage(name: str) -> Stage:
 register(Stage("pretrain", "r1.models.pretrain:PretrainConfig", "r1.models.pretrain:pretrain",
                "Pretrain the tiny base model (tokenizer + Llama decoder) on the task corpus; resumes if stopped.",
                produces="model"))
+register(Stage("model", "r1.models.existing:ExistingModelConfig", "r1.models.existing:use_model",
+               "An existing model as a stage (e.g. the base model), evaluated beside the trained ones.",
+               produces="model", inputs=("model",), command=False))
 register(Stage("sft", "r1.sft.config:SFTConfig", "r1.sft.trainer:train",
                "Supervised fine-tuning on prompt/response or chat records, loss on the responses; resumes if "
                "stopped.", produces="model", inputs=("model", "data")))

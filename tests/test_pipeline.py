@@ -147,3 +147,24 @@ def test_a_reward_model_stage_is_named_in_the_reward_weights_as_rm_stage(tmp_pat
     path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
     with pytest.raises(R1Error, match=r"reward.rewards.h\w+ness names stage 'rm', which runs later"):
         load_pipeline(path)
+
+
+def test_an_existing_model_is_a_stage_later_ones_can_name(tmp_path, tiny_model_dir):
+    out = tmp_path / "run"
+    stages = [{"name": "base", "kind": "model", "settings": {"model": str(tiny_model_dir)}},
+              {"name": "tune", "kind": "sft", "settings": {**SFT, "model": "base"}}]
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    plan = load_pipeline(path)
+    assert plan.find("tune").config.model == str(out / "base" / "final")
+    alone = tmp_path / "alone.yaml"
+    alone.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages[:1]}))
+    run_pipeline(load_pipeline(alone))
+    final = out / "base" / "final"
+    assert final.is_symlink() and (final / "config.json").read_bytes() == \
+        (tiny_model_dir / "final" / "config.json" if (tiny_model_dir / "final").is_dir() else
+         tiny_model_dir / "config.json").read_bytes()
+    stages[0]["settings"]["model"] = str(tmp_path / "nowhere")
+    path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
+    with pytest.raises(R1Error, match="neither an earlier stage .* nor an existing path"):
+        load_pipeline(path)

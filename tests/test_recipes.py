@@ -75,14 +75,23 @@ def test_every_stage_recipe_loads_into_its_stage_config():
 def test_the_r1_pipeline_recipe_builds_every_stage(tiny_model_dir):
     from r1.pipeline import load_pipeline
 
-    base = [f"{stage}.model={tiny_model_dir}" for stage in ("zero", "cold_start", "sft")]
+    base = [f"{stage}.model={tiny_model_dir}" for stage in ("base", "zero", "cold_start", "sft")]
     plan = load_pipeline(RECIPES / "tiny" / "r1.yaml", base)
     assert [p.entry.name for p in plan.stages] == [
-        "zero", "cold_start_data", "cold_start", "reasoning_rl", "reasoning_rl_no_language",
-        "non_reasoning_data", "rejection_sampling", "sft"]
+        "base", "zero", "cold_start_data", "cold_start", "reasoning_rl", "reasoning_rl_no_language",
+        "non_reasoning_data", "rejection_sampling", "general_data", "sft", "rm_data", "helpfulness_rm",
+        "harmlessness_rm", "general_prompts", "general_prompts_test", "all_scenario_rl"]
     by_name = {p.entry.name: p for p in plan.stages}
+    out = plan.recipe.output_dir
     assert by_name["reasoning_rl"].config.model.endswith("cold_start/final")
     assert by_name["rejection_sampling"].config.model.endswith("reasoning_rl/final")
-    assert by_name["sft"].config.data.endswith("rejection_sampling/data.jsonl")
+    assert by_name["sft"].config.data == [f"{out}/rejection_sampling/data.jsonl", f"{out}/general_data/data.jsonl"]
+    assert by_name["helpfulness_rm"].config.data == f"{out}/rm_data/pairs.jsonl"
+    stage4 = by_name["all_scenario_rl"].config
+    assert stage4.model == f"{out}/sft/final" and stage4.general_data == f"{out}/general_prompts/data.jsonl"
+    assert stage4.reward.rewards["helpfulness"] == f"rm:{out}/helpfulness_rm/final"
+    assert stage4.reward.rewards["harmlessness"] == f"rm:{out}/harmlessness_rm/final"
+    assert stage4.beta == 0.001 and stage4.reward.general == {"helpfulness": 0.5, "harmlessness": 0.3,
+                                                              "readability": 0.2}
     language = {name: by_name[name].config.reward.language for name in ("reasoning_rl", "reasoning_rl_no_language")}
     assert language["reasoning_rl"] > 0 == language["reasoning_rl_no_language"]
