@@ -1,9 +1,10 @@
 """Training records and the order a stage draws them in.
 
 Training reads the **train** split by default (a shipped benchmark such as `gsm8k`, a DatasetDict
-directory, hf:NAME), evaluation the test split; a stage's `data_split` picks another. The draw order is an endless seeded stream: each pass over
-the records is a fresh shuffle, and the n-th record drawn depends only on (seed, n), so a resumed run,
-and every process of a multi-process run, draws exactly what an uninterrupted one would.
+directory, hf:NAME), evaluation the test split; a stage's `data_split` picks another. The draw order is
+an endless seeded stream: each pass over the records is a fresh shuffle, and the n-th record drawn
+depends only on (seed, n), so a resumed run, and every process of a multi-process run, draws exactly
+what an uninterrupted one would.
 """
 
 from __future__ import annotations
