@@ -24,18 +24,27 @@ BOXED_SUFFIX = "Please reason step by step, and put your final answer within \\b
 
 def user_message(problem: str, suffix: str = "") -> str:
     """What the user says: the problem, and the instruction `suffix` on its own line."""
+    if not isinstance(problem, str):
+        raise R1Error("data: this stage needs each prompt as text; chat-message prompts are rendered by "
+                      "r1 grpo (template=chat)")
     return f"{problem}\n{suffix}" if suffix else problem
 
 
-def build_prompt(tokenizer: PreTrainedTokenizerBase, problem: str, template: Template = "chat",
-                 suffix: str = "", response_prefix: str = "") -> str:
-    """The prompt text for one problem; `response_prefix` (e.g. "<think>\\n") forces how the reply starts."""
+def build_prompt(tokenizer: PreTrainedTokenizerBase, problem: str | list[dict[str, str]],
+                 template: Template = "chat", suffix: str = "", response_prefix: str = "") -> str:
+    """The prompt text for one problem; `response_prefix` (e.g. "<think>\\n") forces how the reply starts.
+
+    A problem given as chat messages (TRL's conversational prompt) goes through the chat template whole,
+    with `suffix` after the last message's text."""
+    if isinstance(problem, list):
+        if template != "chat":
+            raise R1Error(f"template: a prompt given as chat messages needs template=chat (got {template})")
+        *before, last = problem
+        messages = [*before, {**last, "content": user_message(last["content"], suffix)}]
+        return chat_text(tokenizer, messages) + response_prefix
     user = user_message(problem, suffix)
     if template == "chat":
-        if not tokenizer.chat_template:
-            raise R1Error("template: 'chat' needs a tokenizer with a chat template; use r1_zero or plain")
-        text = tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
-                                             add_generation_prompt=True)
+        text = chat_text(tokenizer, [{"role": "user", "content": user}])
     elif template == "r1_zero":
         # the paper's "User: prompt. Assistant:", without a second period after a prompt that ends in one
         text = R1_ZERO.format(prompt=user if user.rstrip().endswith((".", "?", "!")) else user.rstrip() + ".")
@@ -44,3 +53,10 @@ def build_prompt(tokenizer: PreTrainedTokenizerBase, problem: str, template: Tem
     else:
         raise R1Error(f"template: unknown template {template!r} (known: chat, r1_zero, plain)")
     return text + response_prefix
+
+
+def chat_text(tokenizer: PreTrainedTokenizerBase, messages: list[dict[str, str]]) -> str:
+    """The tokenizer's chat template over `messages`, opened for the assistant's reply."""
+    if not tokenizer.chat_template:
+        raise R1Error("template: 'chat' needs a tokenizer with a chat template; use r1_zero or plain")
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

@@ -16,6 +16,8 @@ BENCHMARKS = {
     "aime24": ("aime24/test.jsonl", "math"),
     "mbpp": ("mbpp_sanitized/test.jsonl", "code"),
 }
+# name -> file of its train split, for the benchmarks that ship one: training reads it, never the test file
+TRAIN_FILES = {"gsm8k": "gsm8k/train.jsonl"}
 
 
 def read_jsonl(path: str | Path, field: str = "data") -> list[dict[str, Any]]:
@@ -42,8 +44,17 @@ def read_jsonl_lines(path: str | Path, field: str = "data") -> list[tuple[int, d
     return records
 
 
-def benchmark_path(name: str) -> Path:
-    return Path(str(resources.files("r1") / "data" / "benchmarks" / BENCHMARKS[name][0]))
+def benchmark_path(name: str, split: str = "test") -> Path:
+    """The shipped file of a benchmark's split (test, or train where TRAIN_FILES has one)."""
+    if split == "test":
+        file = BENCHMARKS[name][0]
+    elif split == "train" and name in TRAIN_FILES:
+        file = TRAIN_FILES[name]
+    else:
+        shipped = ", ".join(["test", *(["train"] if name in TRAIN_FILES else [])])
+        raise R1Error(f"data: the shipped benchmark {name} has no {split!r} split (it has {shipped}); "
+                      "give your own file for training")
+    return Path(str(resources.files("r1") / "data" / "benchmarks" / file))
 
 
 def load_benchmark(name: str, n: int | None = None, seed: int = 0) -> tuple[list[dict], str]:

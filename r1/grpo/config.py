@@ -30,9 +30,18 @@ class GRPOConfig(TrainConfig):
     train_problems: int = 5000
     """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
     data: str | None = None
-    """A JSONL file (or datasets dir) of records with `problem` and the fields the rewards need."""
+    """A JSONL file (or datasets dir, hf:NAME) of records with `problem` (or TRL's `prompt`, text or chat
+    messages) and the fields the rewards need; or a shipped benchmark with a train split (gsm8k: its
+    train split, scored by its scorer; evaluation keeps the test split)."""
     data_split: str = "train"
     """The split of `data` to train on, when it has splits (a DatasetDict directory, hf:NAME)."""
+    task: Literal["math", "gsm8k", "code", "tiny"] | None = None
+    """How the accuracy reward scores records of `data` that carry no `task` field: math (boxed answer
+    or <answer> tag), gsm8k (the final number), code (the record's test_list); tiny: each record names
+    its family. None: a shipped benchmark's scorer, else code for records with test_list, else math."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Columns of `data` under r1's names, e.g. {problem: question, answer: final_answer}: each record's
+    `problem` is read from `question` and `answer` (what the accuracy reward checks) from `final_answer`."""
     general_data: str | None = None
     """Stage 4 (all-scenario RL): a JSONL file (or datasets dir) of general prompts (text in `problem` or
     `prompt`; `prompt_type` is set to "general"), mixed into the reasoning prompts and rewarded by the

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from r1.errors import R1Error
+from r1.eval.data import BENCHMARKS
 from r1.eval.run import SamplingConfig
 from r1.eval.scoring import TASKS
 from r1.rejection.filters import FilterSettings
 from r1.rejection.judge import JudgeSettings
 
-SAMPLING_FIELDS = ("model", "data", "data_split", "task", "families", "difficulty", "train_problems", "n",
+SAMPLING_FIELDS = ("model", "data", "data_split", "task", "fields", "families", "difficulty", "train_problems", "n",
                    "k", "temperature", "top_p", "max_new_tokens", "template", "suffix", "response_prefix",
                    "stop", "batch_size", "engine", "seed")
 """What decides the samples (a resumed run must agree on them); filters, cap and mix may change."""
@@ -28,7 +29,10 @@ class RejectionConfig(SamplingConfig):
     """The split of `data` to sample, when it has splits (a DatasetDict directory, hf:NAME)."""
     task: str | None = None
     """How `data` is scored: math, gsm8k, code, tiny (each record's family) by rules, as `r1 eval`
-    scores; or judge, the generative judge (`judge`), for answers rules cannot check."""
+    scores; or judge, the generative judge (`judge`), for answers rules cannot check. With data=gsm8k
+    (a shipped benchmark: its train split) None means the benchmark's scorer."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """Columns of `data` under r1's names, e.g. {problem: question, answer: final_answer}."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic"])
     """Tiny-world task families whose train split gives the prompts (when `data` is not set)."""
     difficulty: int | None = None
@@ -55,12 +59,14 @@ class RejectionConfig(SamplingConfig):
     @property
     def scoring_task(self) -> str:
         """How samples are checked: `task`, or tiny (each record's family) for the tiny-world prompts."""
-        return self.task if self.data else "tiny"
+        if not self.data:
+            return "tiny"
+        return self.task or (BENCHMARKS[self.data][1] if self.data in BENCHMARKS else None)
 
     def check(self) -> None:
         """Refuse settings that cannot run, with one clear line (an R1Error)."""
         problems = [
-            (self.data is not None and self.task not in (*TASKS, "judge"),
+            (self.data is not None and self.scoring_task not in (*TASKS, "judge"),
              f"task: with data, task must be one of {', '.join((*TASKS, 'judge'))} (got {self.task!r})"),
             (self.data is None and self.task not in (None, "tiny"),
              f"task: {self.task!r} needs data; the tiny-world families are scored by their verifiers"),

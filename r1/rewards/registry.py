@@ -22,6 +22,8 @@ import functools
 import importlib
 import logging
 import math
+import os
+import sys
 from typing import Any, Callable, Sequence
 
 from r1.errors import R1Error
@@ -98,15 +100,27 @@ def load_reward(spec: str) -> RewardFn:
     if not sep or not module_name or not attr:
         raise R1Error(f"reward {spec!r}: expected 'module:function'")
     try:
-        module = importlib.import_module(module_name)
+        module = import_from_cwd(module_name)
     except ImportError as err:
-        raise R1Error(f"reward {spec!r}: cannot import module {module_name!r} ({err})") from None
+        raise R1Error(f"reward {spec!r}: cannot import module {module_name!r} ({err}); it is looked up on "
+                      f"the import path and in the working directory {os.getcwd()}: run r1 from the "
+                      "directory that holds it, or add its directory to PYTHONPATH") from None
     fn = getattr(module, attr, None)
     if fn is None:
         raise R1Error(f"reward {spec!r}: module {module_name!r} has no attribute {attr!r}")
     if not callable(fn):
         raise R1Error(f"reward {spec!r}: {attr!r} is not callable")
     return fn
+
+
+def import_from_cwd(module_name: str):
+    """Import a module as `python -m` would: the working directory is searched too (after the import
+    path), so a reward file beside the recipe needs no PYTHONPATH."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+        importlib.invalidate_caches()
+    return importlib.import_module(module_name)
 
 
 def get_reward(name: str) -> RewardFn:

@@ -1,9 +1,10 @@
 """Training records and the order a stage draws them in.
 
-Training reads the **train** split by default (a DatasetDict directory, hf:NAME), evaluation the test
-split; a stage's `data_split` picks another. The draw order is an endless seeded stream: each pass over
-the records is a fresh shuffle, and the n-th record drawn depends only on (seed, n), so a resumed run,
-and every process of a multi-process run, draws exactly what an uninterrupted one would.
+Training reads the **train** split by default (a shipped benchmark such as `gsm8k`, a DatasetDict
+directory, hf:NAME), evaluation the test split; a stage's `data_split` picks another. The draw order is
+an endless seeded stream: each pass over the records is a fresh shuffle, and the n-th record drawn
+depends only on (seed, n), so a resumed run, and every process of a multi-process run, draws exactly
+what an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -17,21 +18,56 @@ from typing import Any, Iterable
 from r1.errors import R1Error
 
 
-def load_training_records(data: str, split: str = "train") -> list[dict[str, Any]]:
-    """Records of a JSONL file, a `datasets` directory or hf:NAME (the given split); never empty."""
-    from r1.eval.data import load_data
+# Tasks a dataset-level `task` setting gives to its records (tiny records carry their family instead).
+RECORD_TASKS = ("math", "gsm8k", "code")
 
-    records = load_data(data, split=split)
+
+def load_training_records(data: str, split: str = "train", task: str | None = None,
+                          fields: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Records of a shipped benchmark's train split (`gsm8k`), a JSONL file, a `datasets` directory or
+    hf:NAME (the given split); never empty. `fields` maps r1's names to the data's columns
+    ({problem: question}); TRL's `prompt` (text or chat messages) stands for `problem`. A record without
+    `task` gets `task`, or a shipped benchmark's scorer, so the accuracy reward scores it right."""
+    from r1.eval.data import BENCHMARKS, benchmark_path, load_data, read_jsonl
+
+    if data in BENCHMARKS and not Path(data).exists():
+        records = read_jsonl(benchmark_path(data, split), "data")
+        task = task or BENCHMARKS[data][1]
+    else:
+        records = load_data(data, split=split, need_problem=False)
     if not records:
         raise R1Error(f"data: {data} holds no records")
-    return records
+    return [prompt_record(r, data, fields or {}, task) for r in records]
+
+
+def prompt_record(record: dict[str, Any], data: str, fields: dict[str, str], task: str | None) -> dict[str, Any]:
+    """One record in r1's names: mapped columns, `problem` (or TRL's `prompt`), and its scoring task."""
+    for name, column in fields.items():
+        if column not in record:
+            raise R1Error(f"fields: {data}: record {record.get('id')} has no column {column!r} (for {name})")
+        record[name] = record[column]
+    if "problem" not in record and "prompt" in record:
+        record["problem"] = record["prompt"]
+    problem = record.get("problem")
+    if not (isinstance(problem, str) or is_messages(problem)):
+        raise R1Error(f"data: {data}: record {record.get('id')} needs 'problem' (or TRL's 'prompt') as text or "
+                      "chat messages; map another column with fields: {problem: COLUMN}")
+    if task in RECORD_TASKS and record.get("task") is None:
+        record["task"] = task
+    return record
+
+
+def is_messages(value: Any) -> bool:
+    """A conversational prompt: a non-empty list of {role, content} messages."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in value)
 
 
 def load_prompt_records(cfg) -> list[dict[str, Any]]:
-    """Prompts of an RL or sampling stage: cfg.data (its data_split), or each tiny-world family's
-    train split (cfg.families, cfg.train_problems, cfg.difficulty)."""
+    """Prompts of an RL or sampling stage: cfg.data (its data_split, cfg.task, cfg.fields), or each
+    tiny-world family's train split (cfg.families, cfg.train_problems, cfg.difficulty)."""
     if cfg.data:
-        return load_training_records(cfg.data, cfg.data_split)
+        return load_training_records(cfg.data, cfg.data_split, cfg.task, cfg.fields)
     from r1.tasks import generate
 
     records = [r for family in cfg.families

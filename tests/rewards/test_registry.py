@@ -155,3 +155,24 @@ def test_a_reward_that_fails_on_every_item_stops_with_one_line_not_zeros():
     with pytest.raises(R1Error, match=r"reward broken failed on every one of 3 completions: TypeError"):
         safe_call(broken, ["a", "b", "c"], id=["1", "2", "3"])
     assert safe_call(lambda c, **k: [1.0 / len(t) for t in c], ["ab", ""]) == [0.5, 0.0]  # one bad item: 0
+
+
+def test_user_reward_resolves_from_the_working_directory(tmp_path, monkeypatch):
+    """`r1 grpo` is a console script: its import path holds neither "" nor the directory it runs in."""
+    import os
+
+    (tmp_path / "recipe_rewards.py").write_text("def shout(completions, **kwargs):\n"
+                                                "    return [float(c.isupper()) for c in completions]\n")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", os.getcwd(), str(tmp_path))])
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert get_reward("recipe_rewards:shout")(["YES", "no"]) == [1.0, 0.0]
+    finally:
+        sys.modules.pop("recipe_rewards", None)
+
+
+def test_missing_user_module_says_how_to_make_it_importable(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(R1Error, match="working directory .*PYTHONPATH") as err:
+        load_reward("no_such_module_r1:fn")
+    assert str(tmp_path) in str(err.value) and "\n" not in str(err.value)

@@ -20,6 +20,13 @@ def gsm8k():
 
 
 @pytest.fixture(scope="module")
+def gsm8k_train():
+    from r1.eval.data import benchmark_path, read_jsonl
+
+    return read_jsonl(benchmark_path("gsm8k", "train"))
+
+
+@pytest.fixture(scope="module")
 def math500():
     return load_benchmark("math500")[0]
 
@@ -41,6 +48,16 @@ def test_gsm8k_reference_solutions_with_answer_tags(gsm8k):
     # the "#### N" line of a reference solution, as a model trained on GSM8K would write it
     completions = [r["solution"].replace("#### ", "<answer>") + "</answer>" for r in gsm8k]
     assert gsm8k_accuracy(completions, answer=[r["answer"] for r in gsm8k]) == [1.0] * len(gsm8k)
+
+
+def test_gsm8k_train_split_ships_and_its_references_score_one(gsm8k_train, gsm8k):
+    assert len(gsm8k_train) == 7473 and len({r["id"] for r in gsm8k_train}) == 7473
+    assert not {r["problem"] for r in gsm8k_train} & {r["problem"] for r in gsm8k}  # no test problem
+    completions = [r["solution"].replace("#### ", "<answer>") + "</answer>" for r in gsm8k_train]
+    answers, ids = [r["answer"] for r in gsm8k_train], [r["id"] for r in gsm8k_train]
+    assert gsm8k_accuracy(completions, answer=answers, id=ids) == [1.0] * len(gsm8k_train)
+    wrong = gsm8k_accuracy(completions, answer=shifted(answers), id=shifted(ids))
+    assert sum(wrong) / len(wrong) < 0.05
 
 
 @pytest.mark.parametrize("field", ["answer", "solution"])
