@@ -168,6 +168,23 @@ def test_all_groups_equal_means_no_update(tiny_model_dir, tmp_path, monkeypatch)
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_all_advantages_zero_skips_the_forward_and_backward(tiny_model_dir, tmp_path, monkeypatch):
+    forwards = []
+
+    def counting(*args, **kwargs):
+        forwards.append(1)
+        return completion_logprobs(*args, **kwargs)
+
+    monkeypatch.setattr(sampling, "score", lambda c, records, rollouts: (torch.ones(len(rollouts)), {}))
+    monkeypatch.setattr(trainer, "completion_logprobs", counting)
+    final = trainer.train(config(tiny_model_dir, tmp_path, max_steps=2))  # filter_equal_groups off
+    rows = read_log(tmp_path / "log.jsonl")
+    assert [(r["groups"], r["skipped"], r["zero_advantage_steps"]) for r in rows] == [(3, True, 1), (3, True, 2)]
+    assert forwards == [] and rows[-1]["grad_norm"] is None
+    before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(final / "model.safetensors")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_several_updates_per_batch_move_the_ratio(tiny_model_dir, tmp_path):
     trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, mu=3, lr=1e-2))
     row = read_log(tmp_path / "log.jsonl")[0]
