@@ -178,11 +178,14 @@ def setup(cfg: GRPOConfig) -> Run:
         run.window = Window(state["window"], state["window_streak"])
     record_config(cfg, opened, "grpo")
     run.completions = CompletionLog(cfg, run.start, accelerator.is_main_process)
+    dropped = int(sum_ranks(accelerator, stream.dropped))  # every rank's shard
     n_params = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
                   f"{len(records)} prompts, {cfg.prompts_per_step}"
                   f"x{cfg.group_size} completions/step, beta {cfg.beta}, {str(run.dtype)[6:]}"
                   + (f", resuming after step {run.start}" if run.start else ""))
+    if dropped:
+        console.print(f"grpo: dropped {dropped} prompts longer than max_prompt_tokens={cfg.max_prompt_tokens}")
     return run
 
 
