@@ -94,6 +94,23 @@ def test_every_assistant_turn_is_trained_by_default_and_only_the_last_with_last_
         load_examples(config(tmp_path, data, template="plain"), tiny_tokenizer)
 
 
+def test_a_template_that_rewrites_earlier_replies_is_refused_for_all_turns(tiny_model_dir, tmp_path):
+    from r1.models.load import load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_model_dir)  # its own copy: the template is changed below
+    tokenizer.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{% if m['role'] == 'assistant' %}x"
+                               "{% else %}{{ m['content'] }}{% endif %}<|end|>{% endfor %}"
+                               "{% if add_generation_prompt %}<|assistant|>{% endif %}")  # drops replies
+    turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+             {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]
+    data = write_jsonl(tmp_path / "d.jsonl", [{"messages": turns}])
+    with pytest.raises(R1Error, match=r"^\S*d.jsonl:1: the chat template does not render an earlier reply.*"
+                                      "set train_on=last_turn$"):
+        load_examples(config(tmp_path, data), tokenizer)
+    (example,) = load_examples(config(tmp_path, data, train_on="last_turn"), tokenizer)
+    assert tokenizer.decode(example.response_ids) == "d<|end|>"
+
+
 def test_tiny_world_traces_are_step_by_step_solutions_the_rewards_accept(tmp_path):
     cfg = config(tmp_path, families=["arithmetic", "linear"], train_problems=20, seed=3)
     pairs = read_records(cfg)
