@@ -62,7 +62,10 @@ class GRPOConfig(TrainConfig):
     group_size: int = 8
     """G: completions per prompt; advantages compare them with each other (>= 2)."""
     max_prompt_tokens: int = 256
-    """Longest prompt accepted; a longer one is refused before training starts."""
+    """Longest prompt accepted, in tokens after the template; see overlong_prompts for a longer one."""
+    overlong_prompts: Literal["refuse", "drop"] = "refuse"
+    """A prompt longer than max_prompt_tokens stops the run before training (refuse) or is left out
+    (drop; setup prints how many), as SFT's `overlong`; never truncated, which would cut the question."""
     max_new_tokens: int = 64
     """Longest completion; a completion cut here is 'truncated'. With a context_schedule: the first
     window (adaptive: where it starts; staged: until the first stage)."""

@@ -21,6 +21,9 @@ class PromptStream(RecordStream):
     records[:size] are the reasoning prompts (this stream's own draws); records[size:] the general ones,
     drawn by `general` (None without them)."""
 
+    dropped: int = 0
+    """Prompts left out for being longer than max_prompt_tokens (overlong_prompts=drop)."""
+
     def __init__(self, records: list[dict[str, Any]], prompts: list[str], prompt_ids: list[list[int]],
                  seed: int | str, n_general: int = 0, general_share: float = 0.0, general_from: int = 1):
         super().__init__(len(records) - n_general, seed)
@@ -37,17 +40,35 @@ class PromptStream(RecordStream):
 
 def build_stream(cfg, tokenizer, records: list[dict[str, Any]], seed: int | str,
                  general: list[dict[str, Any]] | None = None) -> PromptStream:
-    """Render and tokenize every prompt once; refuse prompts longer than cfg.max_prompt_tokens."""
+    """Render and tokenize every prompt once; prompts longer than cfg.max_prompt_tokens are refused, or
+    with overlong_prompts=drop left out (the stream's `dropped` counts them)."""
     general = general or []
     records = [*records, *general]
     prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
                for r in records]
     ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+    keep = fitting(cfg, records, ids)
+    n_reasoning = len(records) - len(general)
+    n_general = sum(i >= n_reasoning for i in keep)  # general records sit after the reasoning ones
+    for name, pool, kept in (("data", n_reasoning, len(keep) - n_general), ("general_data", len(general),
+                                                                          n_general)):
+        if pool and not kept:
+            raise R1Error(f"{name}: every prompt is longer than max_prompt_tokens={cfg.max_prompt_tokens}; "
+                          "raise the limit")
+    start = max(1, round(cfg.general_from * cfg.max_steps) + 1) if general else 1
+    stream = PromptStream([records[i] for i in keep], [prompts[i] for i in keep], [ids[i] for i in keep],
+                          seed, n_general, cfg.general_share, start)
+    stream.dropped = len(records) - len(keep)
+    return stream
+
+
+def fitting(cfg, records: list[dict[str, Any]], ids: list[list[int]]) -> list[int]:
+    """Indices of the prompts within max_prompt_tokens; a longer one is refused (overlong_prompts=refuse)."""
     too_long = [(r.get("id", i), len(x)) for i, (r, x) in enumerate(zip(records, ids))
                 if len(x) > cfg.max_prompt_tokens]
-    if too_long:
+    if too_long and cfg.overlong_prompts == "refuse":
         rid, n = too_long[0]
         raise R1Error(f"data: {len(too_long)} prompts are longer than max_prompt_tokens="
-                      f"{cfg.max_prompt_tokens} (e.g. {rid}: {n} tokens); raise the limit or drop them")
-    start = max(1, round(cfg.general_from * cfg.max_steps) + 1) if general else 1
-    return PromptStream(records, prompts, ids, seed, len(general), cfg.general_share, start)
+                      f"{cfg.max_prompt_tokens} (e.g. {rid}: {n} tokens); raise the limit or set "
+                      "overlong_prompts=drop")
+    return [i for i, x in enumerate(ids) if len(x) <= cfg.max_prompt_tokens]

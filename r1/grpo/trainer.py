@@ -32,6 +32,10 @@ How this differs from textbook GRPO (DeepSeekMath eq. 3):
   disjoint shard of the data (records[rank::world]), so a group's G completions stay on one rank.
   The loss normaliser is the count over all ranks, so DDP's gradient average equals the gradient of
   one process holding the whole batch. Skip decisions (no groups, NaN loss) are taken jointly.
+- A step whose advantages are all zero on every rank (every group's rewards equal, without
+  filter_equal_groups) skips the forward, backward and optimizer step when beta = 0: its gradient is
+  exactly zero, and AdamW would only move the weights by momentum and weight decay. With beta > 0 the
+  KL term still has a gradient, so the step runs. Such steps are counted (zero_advantage_steps).
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ STEP_KEYS = (
     "step", "reward", "accuracy", "completion_len_mean", "completion_len_max", "truncated_frac",
     "equal_groups_frac", "groups", "loss", "kl", "entropy", "clip_frac", "clip_frac_low",
     "clip_frac_high", "ratio_mean", "grad_norm", "lr", "tokens_per_s", "time_generate", "time_reward",
-    "time_reference", "time_update", "time_step", "skipped", "max_new_tokens",
+    "time_reference", "time_update", "time_step", "skipped", "zero_advantage_steps", "max_new_tokens",
 )
 """Keys of every step row; `reward/<component>` keys are added for each reward component."""
 
@@ -90,6 +94,7 @@ class Run(TrainRun):
     dtype: torch.dtype = torch.float32
     sharded: bool = False  # FSDP2 / ZeRO-3: every forward is collective, so ranks generate in step
     bad_steps: int = 0
+    zero_advantage_steps: int = 0  # steps skipped because every advantage was zero (beta = 0)
     window: Window = Window(0)  # this step's context window (max_new_tokens), r1.grpo.window
     completions: CompletionLog | None = None
     general_eval: list[dict[str, Any]] = field(default_factory=list)  # held-out general prompts (stage 4)
@@ -103,6 +108,7 @@ def train(cfg: GRPOConfig) -> Path:
         cursors = gather_ints(run.accelerator, run.stream.cursor)  # every rank's place in its shard
         general = run.stream.general
         return {"cursor": cursors[0], "cursors": cursors, "bad_steps": run.bad_steps,
+                "zero_advantage_steps": run.zero_advantage_steps,
                 "window": run.window.tokens, "window_streak": run.window.streak,
                 **({"general_cursors": gather_ints(run.accelerator, general.cursor)} if general else {})}
 
@@ -164,6 +170,7 @@ def setup(cfg: GRPOConfig) -> Run:
             raise R1Error(f"resume: {ckpt} was written by {len(cursors)} processes, this run has {world}; "
                           "resume with the same number of processes")
         stream.cursor, run.bad_steps = cursors[rank], state["bad_steps"]
+        run.zero_advantage_steps = state.get("zero_advantage_steps", 0)
         if stream.general:
             stream.general.cursor = state.get("general_cursors", [0] * world)[rank]
     run.window = window_at(cfg.context_schedule, cfg.max_new_tokens, run.start + 1)
@@ -171,11 +178,14 @@ def setup(cfg: GRPOConfig) -> Run:
         run.window = Window(state["window"], state["window_streak"])
     record_config(cfg, opened, "grpo")
     run.completions = CompletionLog(cfg, run.start, accelerator.is_main_process)
+    dropped = int(sum_ranks(accelerator, stream.dropped))  # every rank's shard
     n_params = sum(p.numel() for p in policy.parameters() if p.requires_grad)
     console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
                   f"{len(records)} prompts, {cfg.prompts_per_step}"
                   f"x{cfg.group_size} completions/step, beta {cfg.beta}, {str(run.dtype)[6:]}"
                   + (f", resuming after step {run.start}" if run.start else ""))
+    if dropped:
+        console.print(f"grpo: dropped {dropped} prompts longer than max_prompt_tokens={cfg.max_prompt_tokens}")
     return run
 
 
@@ -200,7 +210,7 @@ def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
     tick, lr = time.time(), run.scheduler.get_last_lr()[0]
     times = {"time_generate": 0.0, "time_reward": 0.0, "time_reference": 0.0, "time_update": 0.0}
     groups, metrics = sample_groups(cfg, run, step, times)
-    metrics.update(learn(cfg, run, groups, times))
+    metrics.update(learn(cfg, run, groups, times), zero_advantage_steps=run.zero_advantage_steps)
     run.completions.write(step, run.stream, groups)
     times["time_step"] = time.time() - tick
     metrics.update(times, lr=lr, tokens_per_s=metrics.pop("tokens") / times["time_step"])
@@ -215,7 +225,8 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[Group], times: dict[str, float
     """Advantages (set on each group), reference log-probs and the policy update for this rank's groups.
 
     A rank without groups (every group had equal rewards: nothing to learn from) makes every rank
-    skip the step, so the ranks' gradient all-reduces stay paired.
+    skip the step, so the ranks' gradient all-reduces stay paired; so do all-zero advantages on every
+    rank when beta = 0 (a zero gradient: no forward, no backward, no optimizer step).
     """
     if not all_ranks(run.accelerator, bool(groups)):
         return {"skipped": True}
@@ -229,6 +240,9 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[Group], times: dict[str, float
                                   batch_std=spread)  # [K * G]
     for group, values in zip(groups, advantages.split(cfg.group_size)):
         group.advantages = values  # [G], for the completions log
+    if all_ranks(run.accelerator, not bool(advantages.any())) and cfg.beta == 0:
+        run.zero_advantage_steps += 1
+        return {"skipped": True}
     batch = build_batch(prompt_ids, rollouts, advantages, run.tokenizer.pad_token_id)
     # every rank runs as many micro-batches as the rank that runs the most (each one is collective)
     n_parts = max_over_processes(min(cfg.grad_accum, len(batch)), run.accelerator.device)

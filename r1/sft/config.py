@@ -34,6 +34,10 @@ class SFTConfig(TrainConfig):
     """Appended to each user prompt, as GRPO's and eval's `suffix`."""
     max_seq_len: int = 1024
     """Longest prompt + response + eos, in tokens."""
+    train_on: Literal["all_turns", "last_turn"] = "all_turns"
+    """Which assistant replies of a multi-turn `messages` record have loss: every one, each with its eos
+    (all_turns, as TRL), or only the last (last_turn; earlier replies are then context). Prompts,
+    system and user turns never have loss. Needs template=chat for several turns."""
     overlong: Literal["refuse", "drop"] = "refuse"
     """A record longer than max_seq_len stops the run before training (refuse) or is left out (drop);
     it is never truncated, which would teach the model to stop mid-answer."""

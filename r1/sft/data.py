@@ -8,8 +8,16 @@ response follows it and gets eos appended, as GRPO trains finished completions:
     input_ids  [<prompt tokens>][<response tokens> eos][pad ...]
     labels     [-100 ...       ][<response tokens> eos][-100 ...]
 
-In a chat, earlier turns are context: only the last assistant turn is trained. Prompt and response
-are tokenized separately, so the response tokens are the ones a rollout of that prompt would produce.
+In a chat every assistant reply is trained by default, each with its eos (TRL's behaviour); the
+system and user turns between them are context, unlabelled (train_on=last_turn: only the last reply,
+earlier turns are all context):
+
+    input_ids  [<prompt>][<reply 1> eos][<user turn 2, assistant header>][<reply 2> eos]
+    labels     [-100 ...][<reply 1> eos][-100 ...                       ][<reply 2> eos]
+
+Each piece is tokenized separately, so a reply's tokens are the ones a rollout of the text before it
+would produce. The pieces are cut from the chat template's own renderings of the growing chat, so a
+template that renders an earlier reply other than as the reply and eos is refused (use last_turn).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import torch
 
 from r1.errors import R1Error
 from r1.eval.data import load_saved, read_jsonl_lines
-from r1.prompts import build_prompt
+from r1.prompts import build_prompt, user_message
 
 IGNORE = -100
 """Label of positions without loss (prompt and padding), as torch's cross_entropy ignores."""
@@ -31,10 +39,21 @@ IGNORE = -100
 @dataclass
 class Example:
     prompt_ids: list[int]
-    response_ids: list[int]  # eos included
+    response_ids: list[int]  # eos included; with several replies, the turns between them too
+    context: list[bool] | None = None  # [len(response_ids)] True at the turns between replies; None: none
 
     def __len__(self) -> int:
         return len(self.prompt_ids) + len(self.response_ids)
+
+    def labels(self) -> list[int]:
+        """The ids where there is loss (the replies and their eos), IGNORE elsewhere."""
+        context = self.context or [False] * len(self.response_ids)
+        return [IGNORE] * len(self.prompt_ids) + [IGNORE if c else t for t, c in zip(self.response_ids, context)]
+
+    @property
+    def trained(self) -> int:
+        """Tokens with loss."""
+        return len(self.response_ids) - sum(self.context or [])
 
 
 def read_records(cfg) -> list[tuple[str, dict[str, Any]]]:
@@ -115,15 +134,13 @@ def load_examples(cfg, tokenizer) -> list[Example]:
     pairs = read_records(cfg)
     if not pairs:
         raise R1Error(f"data: {cfg.data or 'families'} gave no training records")
-    prompts, replies, wheres = [], [], []
-    for where, record in pairs:
-        history, reply = conversation(record, where)
-        prompts.append(render_prompt(tokenizer, history, cfg.template, cfg.suffix, where))
-        replies.append(reply)
-        wheres.append(where)
-    prompt_ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
-    reply_ids = tokenizer(replies, add_special_tokens=False)["input_ids"]
-    examples = [Example(p, r + [tokenizer.eos_token_id]) for p, r in zip(prompt_ids, reply_ids)]
+    pieces = [chat_pieces(tokenizer, cfg, *conversation(record, where), where) for where, record in pairs]
+    wheres = [where for where, _ in pairs]
+    flat = tokenizer([text for parts in pieces for text in parts], add_special_tokens=False)["input_ids"]
+    examples, at = [], 0
+    for parts in pieces:
+        examples.append(example(flat[at:at + len(parts)], tokenizer.eos_token_id))
+        at += len(parts)
     too_long = [(w, len(e)) for w, e in zip(wheres, examples) if len(e) > cfg.max_seq_len]
     if too_long and cfg.overlong == "refuse":
         where, n = too_long[0]
@@ -133,6 +150,38 @@ def load_examples(cfg, tokenizer) -> list[Example]:
     if not examples:
         raise R1Error(f"data: every record is longer than max_seq_len={cfg.max_seq_len}")
     return examples
+
+
+def chat_pieces(tokenizer, cfg, history: list[dict[str, str]], reply: str, where: str) -> list[str]:
+    """The record's text as [context, reply, context, reply, ...]: each reply is trained (with an eos
+    after it), each context is not. One reply unless train_on=all_turns and the chat has several."""
+    first = next(i for i, m in enumerate(history) if m["role"] == "user")
+    earlier = [i for i, m in enumerate(history) if m["role"] == "assistant" and i > first]
+    if cfg.train_on == "last_turn" or not earlier:
+        return [render_prompt(tokenizer, history, cfg.template, cfg.suffix, where), reply]
+    turns = [dict(m, content=user_message(m["content"], cfg.suffix)) if m["role"] == "user" else m
+             for m in [*history, {"role": "assistant", "content": reply}]]
+    render_prompt(tokenizer, turns[:-1], cfg.template, "", where)  # refuses a template other than chat
+    pieces, done = [], ""
+    for i in [*earlier, len(history)]:
+        prompt = tokenizer.apply_chat_template(turns[:i], tokenize=False, add_generation_prompt=True)
+        if not prompt.startswith(done):
+            raise R1Error(f"{where}: the chat template does not render an earlier reply as the reply and "
+                          f"eos {tokenizer.eos_token!r}, so it cannot be trained; set train_on=last_turn")
+        pieces += [prompt[len(done):], turns[i]["content"]]
+        done = prompt + turns[i]["content"] + tokenizer.eos_token
+    return pieces
+
+
+def example(ids: list[list[int]], eos_id: int) -> Example:
+    """An Example from the token ids of [context, reply, context, reply, ...]; eos follows each reply."""
+    response, context = [], []
+    for j, part in enumerate(ids[1:]):
+        reply = j % 2 == 0
+        part = part + [eos_id] if reply else part
+        response += part
+        context += [not reply] * len(part)
+    return Example(ids[0], response, context if any(context) else None)
 
 
 @dataclass
@@ -158,7 +207,7 @@ def collate(examples: list[Example], pad_id: int) -> Batch:
         pad = width - len(e)
         ids.append(e.prompt_ids + e.response_ids + [pad_id] * pad)
         mask.append([1] * len(e) + [0] * pad)
-        labels.append([IGNORE] * len(e.prompt_ids) + e.response_ids + [IGNORE] * pad)
+        labels.append(e.labels() + [IGNORE] * pad)
     return Batch(torch.tensor(ids), torch.tensor(mask), torch.tensor(labels))
 
 

@@ -86,7 +86,7 @@ def setup(cfg: SFTConfig) -> Run:
     record_config(cfg, opened, "sft")
     if accelerator.is_main_process:
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        response = sum(len(e.response_ids) for e in examples) / len(examples)
+        response = sum(e.trained for e in examples) / len(examples)
         lora = " (LoRA)" if cfg.lora.enabled else ""
         console.print(f"sft: {trainable / 1e6:.3f}M trainable parameters{lora}, {len(examples)} records "
                       f"(mean response {response:.0f} tokens), {total} steps of {cfg.batch_size}, "
@@ -101,7 +101,7 @@ def step_micro_batches(cfg: SFTConfig, run: Run, step: int) -> tuple[list[Batch]
     examples = [run.examples[i] for i in index]
     if cfg.sort_by_length:
         examples.sort(key=len)
-    total = sum(len(e.response_ids) for e in examples)
+    total = sum(e.trained for e in examples)
     accelerator = run.accelerator
     mine = split(examples, accelerator.num_processes, accelerator.process_index)
     pad = run.tokenizer.pad_token_id

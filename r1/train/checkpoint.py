@@ -1,7 +1,10 @@
 """The one checkpoint format of every training stage: an HF model (or LoRA adapter) + tokenizer
 directory plus trainer_state.pt (optimizer, scheduler, RNG states, step, the stage's own state such as
 data cursors). Written to a temporary directory and swapped in whole, so a kill mid-save leaves the
-previous checkpoint intact. The final model (output_dir/final) is written the same way and carries a
+previous checkpoint intact. Exactly one resumable checkpoint is kept (TRL's save_total_limit=1): a
+resume reads only the latest, and a second copy would cost the same disk again (a full fine-tune's
+checkpoint holds the weights and two AdamW moments, about 3x the fp32 model); the loop prints its size
+once per run (checkpoint_cost). The final model (output_dir/final) is written the same way and carries a
 marker file (FINAL_MARKER), so a directory without it was never finished.
 
 Every process calls save_checkpoint / save_final / load_checkpoint. With parameters sharded over
@@ -65,6 +68,12 @@ def save_checkpoint(accelerator, ckpt: Path, model, tokenizer, optimizer, schedu
                     "rng": rng}, tmp / STATE_FILE)
         swap_in_dir(tmp, ckpt)
     accelerator.wait_for_everyone()
+
+
+def checkpoint_cost(ckpt: Path) -> str:
+    """One line saying how much disk a checkpoint takes, e.g. "checkpoint: 21.4 MB each (...)"."""
+    size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
+    return f"checkpoint: {size / 1e6:.1f} MB each (one is kept, replaced at every save)"
 
 
 def load_checkpoint(ckpt: Path, optimizer, scheduler, rank: int = 0, world: int = 1) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class TrainConfig(StageConfig):
     precision: Literal["auto", "fp32", "bf16"] = "fp32"
     """Autocast dtype of the forward (auto: bf16 where the hardware has it)."""
     save_every: Count = 50
-    """Write output_dir/checkpoint every this many steps (0: only at the end)."""
+    """Write output_dir/checkpoint every this many steps (0: only at the end). One checkpoint is kept,
+    replaced whole at every save (TRL's save_total_limit=1); its size is printed after the first save."""
     resume: bool = True
     """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""

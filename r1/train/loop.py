@@ -21,7 +21,8 @@ from accelerate import Accelerator
 from r1.config import first_change, save_config
 from r1.errors import R1Error
 from r1.progress import console, progress_bar
-from r1.train.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, save_final
+from r1.train.checkpoint import (checkpoint_cost, has_checkpoint, load_checkpoint, save_checkpoint,
+                                 save_final)
 from r1.train.schedule import lr_scheduler
 from r1.train.telemetry import Telemetry
 
@@ -164,6 +165,7 @@ def fit(cfg, run: TrainRun, hooks: Hooks, stage: str) -> Path:
     """Steps run.start+1 .. run.total_steps with logging, eval and checkpoints; then output_dir/final."""
     out, accelerator = Path(cfg.output_dir), run.accelerator
     main = accelerator.is_main_process
+    saved = False  # the checkpoint's size is printed once per run, after its first save
     telemetry = Telemetry(out, run.start, main, keys=hooks.keys)
     if hooks.evaluate and hooks.eval_at_start and run.start == 0:
         telemetry.log(0, hooks.evaluate(0))
@@ -186,6 +188,9 @@ def fit(cfg, run: TrainRun, hooks: Hooks, stage: str) -> Path:
             if last or cfg.save_every and step % cfg.save_every == 0:
                 save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.model),
                                 run.tokenizer, run.optimizer, run.scheduler, {"step": step, **hooks.state()})
+                if main and not saved:
+                    console.print(checkpoint_cost(out / "checkpoint"))
+                saved = True
             accelerator.wait_for_everyone()
     telemetry.close()
     save_final(accelerator, accelerator.unwrap_model(run.model), run.tokenizer, out / "final",

@@ -106,6 +106,36 @@ def test_ranks_short_of_rows_run_the_same_collectives(tiny_model_dir, tmp_path):
         torch.testing.assert_close(b, a, rtol=0, atol=1e-5)
 
 
+ZERO_ADVANTAGES = """
+import sys, torch
+torch.set_num_threads(1)
+from r1.grpo.config import GRPOConfig
+from r1.grpo.sampling import Group
+from r1.grpo.trainer import learn, setup
+from r1.rollout import Rollout
+
+model, out = sys.argv[1:3]
+cfg = GRPOConfig(model=model, output_dir=out, families=["arithmetic"], train_problems=8, group_size=2,
+                 max_new_tokens=12, save_every=0)
+run = setup(cfg)
+rank = run.accelerator.process_index
+rollouts = [Rollout(0, j, "", [5 + j, 6, 7], True, eos_id=run.tokenizer.eos_token_id) for j in range(2)]
+seen = []
+for rewards in ([[1.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 1.0]]):  # every rank equal; then rank 1 not
+    metrics = learn(cfg, run, [Group(0, rollouts, torch.tensor(rewards[rank]))], {})
+    seen.append((metrics["skipped"], run.zero_advantage_steps))
+assert seen == [(True, 1), (False, 1)], seen
+"""
+
+
+def test_zero_advantages_skip_only_when_every_rank_has_them(tiny_model_dir, tmp_path):
+    """A rank whose advantages are all zero still runs its forward and backward when another rank's
+    are not (DDP's all-reduce needs both), and nobody hangs."""
+    script = tmp_path / "zero.py"
+    script.write_text(ZERO_ADVANTAGES)
+    launch([script, tiny_model_dir, tmp_path / "run"], 2, timeout=120)
+
+
 # every loss_type's normaliser; scale_rewards=batch and top_entropy_quantile gather across ranks
 CASES = {"grpo": {}, "dapo": {}, "dr_grpo": {},
          "variants": {"loss_type": "cispo", "importance_sampling_level": "sequence", "scale_rewards": "batch",

@@ -168,19 +168,39 @@ def test_all_groups_equal_means_no_update(tiny_model_dir, tmp_path, monkeypatch)
     assert all(torch.equal(before[k], after[k]) for k in before)
 
 
+def test_all_advantages_zero_skips_the_forward_and_backward(tiny_model_dir, tmp_path, monkeypatch):
+    forwards = []
+
+    def counting(*args, **kwargs):
+        forwards.append(1)
+        return completion_logprobs(*args, **kwargs)
+
+    monkeypatch.setattr(sampling, "score", lambda c, records, rollouts: (torch.ones(len(rollouts)), {}))
+    monkeypatch.setattr(trainer, "completion_logprobs", counting)
+    final = trainer.train(config(tiny_model_dir, tmp_path, max_steps=2))  # filter_equal_groups off
+    rows = read_log(tmp_path / "log.jsonl")
+    assert [(r["groups"], r["skipped"], r["zero_advantage_steps"]) for r in rows] == [(3, True, 1), (3, True, 2)]
+    assert forwards == [] and rows[-1]["grad_norm"] is None
+    before, after = load_file(tiny_model_dir / "model.safetensors"), load_file(final / "model.safetensors")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_several_updates_per_batch_move_the_ratio(tiny_model_dir, tmp_path):
     trainer.train(config(tiny_model_dir, tmp_path, max_steps=1, mu=3, lr=1e-2))
     row = read_log(tmp_path / "log.jsonl")[0]
     assert row["ratio_mean"] != 1.0 and row["clip_frac"] >= 0
 
 
-def test_prompts_from_a_jsonl_file(tiny_model_dir, tmp_path):
+def test_prompts_from_a_jsonl_file(tiny_model_dir, tmp_path, capsys):
     from r1.tasks import generate
 
     data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in generate("arithmetic", "train", 6)))
-    trainer.train(config(tiny_model_dir, tmp_path / "run", max_steps=1, data=str(data)))
+    records = generate("arithmetic", "train", 6)
+    records.append(dict(records[0], problem=records[0]["problem"] * 40))  # longer than max_prompt_tokens
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    trainer.train(config(tiny_model_dir, tmp_path / "run", max_steps=1, data=str(data), overlong_prompts="drop"))
     assert read_log(tmp_path / "run" / "log.jsonl")[0]["reward"] is not None
+    assert "grpo: dropped 1 prompts longer than max_prompt_tokens=256" in capsys.readouterr().err
     with pytest.raises(R1Error, match="eval_every with data needs eval_benchmarks"):
         trainer.train(config(tiny_model_dir, tmp_path / "run2", max_steps=1, data=str(data), eval_every=1))
 
@@ -234,6 +254,29 @@ def test_grad_accum_changes_memory_not_the_gradient(tiny_model, loss_type, mask_
     model.zero_grad()
     for a, b, c in zip(whole, split, padded):
         assert torch.allclose(a, b, atol=1e-6, rtol=1e-4) and torch.allclose(a, c, atol=1e-6, rtol=1e-4)
+
+
+def test_overlong_prompts_are_dropped_on_request_keeping_general_after_reasoning(tiny_model_dir,
+                                                                                 tiny_tokenizer, tmp_path):
+    from r1.grpo.stream import build_stream
+
+    short, long_ = {"problem": "1+2"}, {"problem": "1+2 " * 30}
+    reasoning = [dict(short, id="r0"), dict(long_, id="r1"), dict(short, id="r2")]
+    general = [dict(long_, id="g0"), dict(short, id="g1")]
+    limit = len(tiny_tokenizer(build_stream(config(tiny_model_dir, tmp_path, max_prompt_tokens=10_000),
+                                            tiny_tokenizer, [short], 0).prompts[0])["input_ids"])
+    cfg = config(tiny_model_dir, tmp_path, max_prompt_tokens=limit, overlong_prompts="drop")
+    stream = build_stream(cfg, tiny_tokenizer, reasoning, 0, general=general)
+    assert [r["id"] for r in stream.records] == ["r0", "r2", "g1"] and stream.dropped == 2
+    assert stream.size == 2 and stream.general.size == 1 and len(stream.prompt_ids) == 3
+    assert all(len(ids) <= limit for ids in stream.prompt_ids)
+    with pytest.raises(R1Error, match="2 prompts are longer than max_prompt_tokens.*overlong_prompts=drop"):
+        build_stream(config(tiny_model_dir, tmp_path, max_prompt_tokens=limit), tiny_tokenizer, reasoning, 0,
+                     general=general)
+    with pytest.raises(R1Error, match="general_data: every prompt is longer than max_prompt_tokens"):
+        build_stream(cfg, tiny_tokenizer, reasoning, 0, general=general[:1])
+    with pytest.raises(R1Error, match="^data: every prompt is longer than max_prompt_tokens"):
+        build_stream(cfg, tiny_tokenizer, reasoning[1:2], 0)
 
 
 def test_prompt_stream_is_a_function_of_seed_and_cursor():

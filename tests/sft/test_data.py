@@ -64,12 +64,51 @@ def test_system_and_earlier_turns_are_context_through_the_chat_template(tiny_tok
     turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
              {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]
     data = write_jsonl(tmp_path / "d.jsonl", [{"messages": turns, "system": "S"}])
-    (example,) = load_examples(config(tmp_path, data), tiny_tokenizer)
+    (example,) = load_examples(config(tmp_path, data, train_on="last_turn"), tiny_tokenizer)
     text = "<|system|>S<|end|><|user|>a<|end|><|assistant|>b<|end|><|user|>c<|end|><|assistant|>"
     assert tiny_tokenizer.decode(example.prompt_ids) == text
     assert tiny_tokenizer.decode(example.response_ids) == "d<|end|>"  # only the last reply is trained
     with pytest.raises(R1Error, match=r"d.jsonl:1: template 'plain' renders one user turn"):
         load_examples(config(tmp_path, data, template="plain"), tiny_tokenizer)
+
+
+def test_every_assistant_turn_is_trained_by_default_and_only_the_last_with_last_turn(tiny_tokenizer, tmp_path):
+    turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+             {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]
+    data = write_jsonl(tmp_path / "d.jsonl", [{"messages": turns, "system": "S"}])
+    (every,) = load_examples(config(tmp_path, data), tiny_tokenizer)
+    (last,) = load_examples(config(tmp_path, data, train_on="last_turn"), tiny_tokenizer)
+    ids = tiny_tokenizer.convert_tokens_to_ids
+    whole = "<|system|>S<|end|><|user|>a<|end|><|assistant|>b<|end|><|user|>c<|end|><|assistant|>d<|end|>"
+    assert tiny_tokenizer.decode(every.prompt_ids + every.response_ids) == whole  # the template's own text
+    assert tiny_tokenizer.decode(last.prompt_ids + last.response_ids) == whole
+    labelled = [t for t in collate([every], 0).labels[0].tolist() if t != IGNORE]
+    assert labelled == ids(["b", "<|end|>", "d", "<|end|>"]) and every.trained == 4  # both replies, each eos
+    labelled = [t for t in collate([last], 0).labels[0].tolist() if t != IGNORE]
+    assert labelled == ids(["d", "<|end|>"]) and last.trained == 2
+    assert tiny_tokenizer.decode(every.prompt_ids) == "<|system|>S<|end|><|user|>a<|end|><|assistant|>"
+    single = write_jsonl(tmp_path / "s.jsonl", [{"messages": turns[:2]}])  # one reply: the same either way
+    assert load_examples(config(tmp_path, single), tiny_tokenizer) == load_examples(
+        config(tmp_path, single, train_on="last_turn"), tiny_tokenizer)
+    with pytest.raises(R1Error, match=r"d.jsonl:1: template 'plain' renders one user turn"):
+        load_examples(config(tmp_path, data, template="plain"), tiny_tokenizer)
+
+
+def test_a_template_that_rewrites_earlier_replies_is_refused_for_all_turns(tiny_model_dir, tmp_path):
+    from r1.models.load import load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_model_dir)  # its own copy: the template is changed below
+    tokenizer.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{% if m['role'] == 'assistant' %}x"
+                               "{% else %}{{ m['content'] }}{% endif %}<|end|>{% endfor %}"
+                               "{% if add_generation_prompt %}<|assistant|>{% endif %}")  # drops replies
+    turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+             {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]
+    data = write_jsonl(tmp_path / "d.jsonl", [{"messages": turns}])
+    with pytest.raises(R1Error, match=r"^\S*d.jsonl:1: the chat template does not render an earlier reply.*"
+                                      "set train_on=last_turn$"):
+        load_examples(config(tmp_path, data), tokenizer)
+    (example,) = load_examples(config(tmp_path, data, train_on="last_turn"), tokenizer)
+    assert tokenizer.decode(example.response_ids) == "d<|end|>"
 
 
 def test_tiny_world_traces_are_step_by_step_solutions_the_rewards_accept(tmp_path):

@@ -26,6 +26,16 @@ def test_a_resumed_run_refuses_changed_settings_but_may_run_longer(tiny_model_di
     assert is_final(longer) and (longer / FINAL_MARKER).is_file()
 
 
+def test_the_disk_a_checkpoint_costs_is_printed_once(tiny_model_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    sft.train(SFTConfig(output_dir=str(out), model=str(tiny_model_dir), **SMALL))  # saves at steps 1 and 2
+    err = capsys.readouterr().err
+    size = sum(f.stat().st_size for f in (out / "checkpoint").rglob("*") if f.is_file())
+    assert err.count("checkpoint: ") == 1 and size > 0
+    assert f"checkpoint: {size / 1e6:.1f} MB each" in err and "one is kept" in err
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint")) == ["checkpoint"]
+
+
 def test_the_final_model_appears_whole_or_not_at_all(tiny_model, tiny_tokenizer, tmp_path):
     from accelerate import Accelerator
 
