@@ -99,9 +99,11 @@ def test_a_staged_run_samples_normalises_and_logs_at_each_steps_window(tiny_mode
         return real_loss(*args, **kwargs)
 
     monkeypatch.setattr(trainer, "grpo_loss", recording)
+    # beta > 0: a step whose advantages are all zero (a 3-token window truncates every completion) still
+    # runs the loss, for its KL term; with beta = 0 it would be skipped and record nothing
     cfg = GRPOConfig(output_dir=str(tmp_path), model=str(tiny_model_dir), max_steps=3, max_new_tokens=3,
                      loss_type="dr_grpo", context_schedule={"kind": "staged", "stages": [[2, 6], [3, 12]]},
-                     eval_every=3, eval_problems=2, eval_k=1, **SMALL)
+                     eval_every=3, eval_problems=2, eval_k=1, beta=0.04, **SMALL)
     trainer.train(cfg)
     rows = [row for row in read_log(tmp_path / "log.jsonl") if row["step"] > 0]
     assert [row["max_new_tokens"] for row in rows] == [3, 6, 12]
