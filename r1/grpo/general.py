@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from r1.errors import R1Error
+from r1.grpo.sampling import score
 from r1.prompts import build_prompt
 from r1.rollout import SamplingParams
 from r1.train.distributed import sum_ranks
@@ -72,14 +73,14 @@ def evaluate_general(cfg, run, step: int, records: list[dict[str, Any]]) -> dict
     run.engine.wake_up()
     groups = run.engine.generate(prompts, params) if prompts else []
     run.engine.sleep()
+    rollouts = [ro for group in groups for ro in group]
     flat = [(record, ro.text) for record, group in zip(mine, groups) for ro in group]
     texts = [text for _, text in flat]
     scored: dict[str, list[float]] = {}
-    if flat:
-        fields = {key: [record.get(key) for record, _ in flat] for key in {k for r in mine for k in r}}
-        totals, components = run.combiner.score(texts, **fields)
-        scored = {"reward": totals, **{f"{_kind(run.combiner, name)}/{name}": column
-                                       for name, column in components.items()},
+    if flat:  # scored exactly as training scores its rollouts
+        totals, components = score(run.combiner, [record for record, _ in flat], rollouts)
+        scored = {"reward": totals.tolist(), **{f"{_kind(run.combiner, name)}/{name}": column
+                                                for name, column in components.items()},
                   **{f"oracle/{name}": column for name, column in _oracle_scores([r for r, _ in flat], texts).items()}}
     metrics = {}
     count = sum_ranks(run.accelerator, len(flat))
