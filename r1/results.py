@@ -55,9 +55,8 @@ def reward_model_table(stages) -> list[str]:
         lines.append(f"| {planned.entry.name} | {m.get('objective')} | {m.get('on')} | {pct(m.get('pair_accuracy'))} "
                      f"| {pct(m.get('accuracy'))} | {auroc} "
                      f"| {pct(m.get('accuracy_harm_in_reasoning'))} |")
-    head = ["| reward model | objective | reads | held-out pair accuracy | accuracy | AUROC "
-            "| accuracy, harm only in the reasoning |", "|" + "---|" * 7]
-    return head + lines if lines else []
+    return _table(["reward model", "objective", "reads", "held-out pair accuracy", "accuracy", "AUROC",
+                   "accuracy, harm only in the reasoning"], lines)
 
 
 def general_table(stages) -> list[str]:
@@ -67,14 +66,18 @@ def general_table(stages) -> list[str]:
         if not path.is_file():
             continue
         evals = [row for row in read_log(path) if "general/oracle/helpfulness" in row]
-        for label, row in ((f"{planned.entry.name}, start", evals[:1]), (f"{planned.entry.name}, end", evals[-1:])):
-            for r in row:
-                lines.append(f"| {label} (step {r['step']}) | {r.get('general/rm/helpfulness', float('nan')):.3f} "
-                             f"| {r.get('general/rm/harmlessness', float('nan')):.3f} "
-                             f"| {r['general/oracle/helpfulness']:.3f} | {r['general/oracle/harmlessness']:.3f} |")
-    head = ["| held-out general prompts | RM helpfulness | RM harmlessness | oracle helpfulness "
-            "| oracle harmlessness |", "|" + "---|" * 5]
-    return head + lines if lines else []
+        for label, r in ((("start", evals[0]), ("end", evals[-1])) if evals else ()):
+            lines.append(f"| {planned.entry.name}, {label} (step {r['step']}) "
+                         f"| {r.get('general/rm/helpfulness', float('nan')):.3f} "
+                         f"| {r.get('general/rm/harmlessness', float('nan')):.3f} "
+                         f"| {r['general/oracle/helpfulness']:.3f} | {r['general/oracle/harmlessness']:.3f} |")
+    return _table(["held-out general prompts", "RM helpfulness", "RM harmlessness", "oracle helpfulness",
+                   "oracle harmlessness"], lines)
+
+
+def _table(columns: list[str], lines: list[str]) -> list[str]:
+    """A Markdown table of `lines` under `columns`; nothing when there are no lines."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *lines] if lines else []
 
 
 def write_results(output_dir: str | Path, stages) -> Path:
