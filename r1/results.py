@@ -23,14 +23,16 @@ def pct(value: float | None) -> str:
 
 def model_rows(stages) -> list[dict[str, Any]]:
     """One row per (model stage, temperature, benchmark family) from the stages' eval summaries."""
-    rows = []
-    for planned in stages:
-        for summary_path in sorted((planned.out / "eval").glob("T*/*/summary.json")):
-            summary = json.loads(summary_path.read_text())
-            for family, m in (summary.get("by_family") or {summary_path.parent.name: summary}).items():
-                rows.append({"stage": planned.entry.name, "T": summary_path.parent.parent.name[1:],
-                             "family": family, **m})
-    return rows
+    return [row for planned in stages for path in sorted((planned.out / "eval").glob("T*/*/summary.json"))
+            for row in summary_rows(planned.entry.name, path.parent.parent.name[1:], path)]
+
+
+def summary_rows(stage: str, temperature: str, summary_path: Path) -> list[dict[str, Any]]:
+    """One row per benchmark family of an `r1 eval` summary.json; "dir" is the eval's directory (its
+    samples.jsonl and problems.jsonl)."""
+    summary = json.loads(summary_path.read_text())
+    return [{"stage": stage, "T": temperature, "family": family, "dir": summary_path.parent, **m}
+            for family, m in (summary.get("by_family") or {summary_path.parent.name: summary}).items()]
 
 
 def model_table(stages) -> list[str]:
@@ -44,33 +46,42 @@ def model_table(stages) -> list[str]:
     return lines
 
 
+def reward_model_rows(stages) -> list[dict[str, Any]]:
+    """Each reward-model stage's held-out metrics (its eval.json), with "stage" its name."""
+    return [{"stage": planned.entry.name, **json.loads((planned.out / "eval.json").read_text())}
+            for planned in stages
+            if planned.stage.produces == "reward_model" and (planned.out / "eval.json").is_file()]
+
+
 def reward_model_table(stages) -> list[str]:
     lines = []
-    for planned in stages:
-        path = planned.out / "eval.json"
-        if planned.stage.produces != "reward_model" or not path.is_file():
-            continue
-        m = json.loads(path.read_text())
+    for m in reward_model_rows(stages):
         auroc = "—" if m.get("auroc") is None else f"{m['auroc']:.3f}"
-        lines.append(f"| {planned.entry.name} | {m.get('objective')} | {m.get('on')} | {pct(m.get('pair_accuracy'))} "
+        lines.append(f"| {m['stage']} | {m.get('objective')} | {m.get('on')} | {pct(m.get('pair_accuracy'))} "
                      f"| {pct(m.get('accuracy'))} | {auroc} "
                      f"| {pct(m.get('accuracy_harm_in_reasoning'))} |")
     return _table(["reward model", "objective", "reads", "held-out pair accuracy", "accuracy", "AUROC",
                    "accuracy, harm only in the reasoning"], lines)
 
 
-def general_table(stages) -> list[str]:
-    lines = []
+def general_rows(stages) -> list[dict[str, Any]]:
+    """RL stages with held-out general prompts: their log row at the first and the last evaluation, with
+    "stage" and "label" (start, end) added."""
+    rows = []
     for planned in stages:
         path = planned.out / "log.jsonl"
-        if not path.is_file():
-            continue
-        evals = [row for row in read_log(path) if "general/oracle/helpfulness" in row]
-        for label, r in ((("start", evals[0]), ("end", evals[-1])) if evals else ()):
-            lines.append(f"| {planned.entry.name}, {label} (step {r['step']}) "
-                         f"| {r.get('general/rm/helpfulness', float('nan')):.3f} "
-                         f"| {r.get('general/rm/harmlessness', float('nan')):.3f} "
-                         f"| {r['general/oracle/helpfulness']:.3f} | {r['general/oracle/harmlessness']:.3f} |")
+        evals = [row for row in read_log(path) if "general/oracle/helpfulness" in row] if path.is_file() else []
+        rows += [{"stage": planned.entry.name, "label": label, **r}
+                 for label, r in ((("start", evals[0]), ("end", evals[-1])) if evals else ())]
+    return rows
+
+
+def general_table(stages) -> list[str]:
+    lines = [f"| {r['stage']}, {r['label']} (step {r['step']}) "
+             f"| {r.get('general/rm/helpfulness', float('nan')):.3f} "
+             f"| {r.get('general/rm/harmlessness', float('nan')):.3f} "
+             f"| {r['general/oracle/helpfulness']:.3f} | {r['general/oracle/harmlessness']:.3f} |"
+             for r in general_rows(stages)]
     return _table(["held-out general prompts", "RM helpfulness", "RM harmlessness", "oracle helpfulness",
                    "oracle harmlessness"], lines)
 
