@@ -27,6 +27,19 @@ _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORD = re.compile(rf"(?P<zh>[{_HAN}])|(?P<en>[{_LATIN}]+)|(?P<other>[^\W\d_{_HAN}{_LATIN}]+)")
 
 
+def word_spans(text: str) -> list[tuple[int, int, str]]:
+    r"""(start, end, script) of each word of `text`, script `zh`, `en` or `other` (the module docstring says
+    what a word is); positions index `text` itself, so a report can mark the words.
+
+    >>> word_spans(r"\frac 7加 carry x")
+    [(7, 8, 'zh'), (9, 14, 'en')]
+    """
+    # LaTeX commands blanked to as many spaces, so positions stay those of `text`
+    masked = _LATEX_COMMAND.sub(lambda m: " " * len(m.group()), text)
+    return [(match.start(), match.end(), match.lastgroup) for match in _WORD.finditer(masked)
+            if match.lastgroup != "en" or len(match.group()) >= 2]  # a lone letter is a variable, not a word
+
+
 def count_words(text: str) -> dict[str, int]:
     r"""Words per script: `zh` (one per CJK character), `en` (Latin runs of 2+ letters), `other`.
 
@@ -38,11 +51,8 @@ def count_words(text: str) -> dict[str, int]:
     {'en': 1, 'zh': 0, 'other': 2}
     """
     counts = {"en": 0, "zh": 0, "other": 0}
-    for match in _WORD.finditer(_LATEX_COMMAND.sub(" ", text)):
-        kind = match.lastgroup
-        if kind == "en" and len(match.group()) < 2:
-            continue  # a lone letter is a variable, not a word
-        counts[kind] += 1
+    for _, _, script in word_spans(text):
+        counts[script] += 1
     return counts
 
 
