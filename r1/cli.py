@@ -263,7 +263,7 @@ def plot(
     completions: Annotated[bool, typer.Option(
         "--completions", help="Instead: the logged completions as RUN_DIR/completions.md.")] = False,
 ) -> None:
-    """Write PNG curves of a GRPO run (accuracy, response length, reward vs step) into RUN_DIR/plots."""
+    """Write PNG curves of a GRPO run (accuracy, response length, reward, KL vs step) into RUN_DIR/plots."""
     from r1.plot import completions_view, plot_run
 
     def go():

@@ -1,7 +1,7 @@
 """`r1 plot RUN_DIR`: the curves of a GRPO run as PNGs, from its log.jsonl (the paper's Figures 2 and 3);
 with --completions, the completions it logged as one Markdown page.
 
-    r1 plot runs/tiny-zero                  # -> runs/tiny-zero/plots/{accuracy,length,reward}.png
+    r1 plot runs/tiny-zero                  # -> runs/tiny-zero/plots/{accuracy,length,reward,kl}.png
                                             #    (+ overoptimisation.png for a stage-4 run)
     r1 plot runs/tiny-zero --completions    # -> runs/tiny-zero/completions.md
 
@@ -48,8 +48,9 @@ def _window(ax, rows: list[dict[str, Any]]) -> None:
         ax.step(steps, windows, where="post", color="grey", linestyle=":", label="context window")
 
 
-def plot_run(run_dir: str | Path) -> list[Path]:
-    """Write accuracy.png, length.png and reward.png under RUN_DIR/plots; returns their paths."""
+def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Path]:
+    """Write accuracy.png, length.png, reward.png and kl.png into out_dir (default RUN_DIR/plots); returns
+    their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,18 +66,20 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     rows = [row for row in read_log(log) if "step" in row]
     if not rows:
         raise R1Error(f"plot: {log} has no step rows yet")
-    out = run / "plots"
-    out.mkdir(exist_ok=True)
+    out = Path(out_dir) if out_dir else run / "plots"
+    out.mkdir(parents=True, exist_ok=True)
     figures = {
         "accuracy": ("accuracy", ["accuracy"], "pass@1"),
         "length": ("mean response length (tokens)", ["completion_len_mean"], "mean_tokens"),
         "reward": ("reward", [k for k in rows[-1] if k == "reward" or k.startswith("reward/")], None),
+        "kl": ("KL to the reference model (k3, per token)", ["kl"], None),
     }
     written = []
     for name, (ylabel, keys, with_eval) in figures.items():
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         for key in keys:
-            _draw(ax, *_series(rows, key), label=f"training batch {key}" if name != "reward" else key)
+            batch = name in ("accuracy", "length")  # beside held-out points of the same measure
+            _draw(ax, *_series(rows, key), label=f"training batch {key}" if batch else key)
         if name == "length":
             _window(ax, rows)
         if with_eval:
