@@ -2,6 +2,7 @@
 with --completions, the completions it logged as one Markdown page.
 
     r1 plot runs/tiny-zero                  # -> runs/tiny-zero/plots/{accuracy,length,reward,kl}.png
+                                            #    (kl.png when it has a reference model, beta > 0)
                                             #    (+ overoptimisation.png for a stage-4 run)
     r1 plot runs/tiny-zero --completions    # -> runs/tiny-zero/completions.md
 
@@ -49,8 +50,8 @@ def _window(ax, rows: list[dict[str, Any]]) -> None:
 
 
 def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Path]:
-    """Write accuracy.png, length.png, reward.png and kl.png into out_dir (default RUN_DIR/plots); returns
-    their paths."""
+    """Write accuracy.png, length.png, reward.png and (with a reference model) kl.png into out_dir (default
+    RUN_DIR/plots); returns their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,6 +75,8 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
         "reward": ("reward", [k for k in rows[-1] if k == "reward" or k.startswith("reward/")], None),
         "kl": ("KL to the reference model (k3, per token)", ["kl"], None),
     }
+    if not any(_series(rows, "kl")[1]):  # beta=0: no reference model, the log's kl is 0, not a measurement
+        del figures["kl"]
     written = []
     for name, (ylabel, keys, with_eval) in figures.items():
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)

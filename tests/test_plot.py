@@ -6,6 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from r1.cli import app
+from r1.plot import plot_run
 
 
 def test_plot_writes_pngs(tmp_path):
@@ -21,6 +22,11 @@ def test_plot_writes_pngs(tmp_path):
         png = tmp_path / "plots" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert str(png) in result.output
+    for row in rows:  # beta=0: the log's kl is 0 at every step, not a measurement worth a curve
+        row["kl"] = 0.0
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [str(p.relative_to(tmp_path)) for p in plot_run(tmp_path, out_dir=tmp_path / "elsewhere")] == \
+        ["elsewhere/accuracy.png", "elsewhere/length.png", "elsewhere/reward.png"]
 
 
 def test_a_stage_4_log_also_draws_reward_models_against_the_oracle(tmp_path):
