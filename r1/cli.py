@@ -273,5 +273,16 @@ def plot(
     _run(go)
 
 
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="An `r1 pipeline`, `r1 grpo` or `r1 demo` output_dir.")],
+    out: Annotated[Optional[Path], typer.Option(help="Where to write it (default RUN_DIR/report.html).")] = None,
+) -> None:
+    """Write one self-contained HTML page of a run: stage table, curves, samples of each stage side by side."""
+    from r1.report import write_report
+
+    _run(lambda: typer.echo(f"wrote {write_report(run_dir, out)}"))
+
+
 if __name__ == "__main__":
     app()

@@ -65,6 +65,9 @@ def run_demo(cfg: DemoConfig) -> dict[str, dict[str, Any]]:
         plot_run(zero_cfg.output_dir)
         results["R1-Zero"] = _evaluate(cfg, final, out / "eval_zero")
     _report(results, cfg, base, out)
+    from r1.report import write_report
+
+    console.print(f"demo: report in {write_report(out)}")
     return results
 
 

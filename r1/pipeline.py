@@ -295,6 +295,10 @@ def run_pipeline(plan: Plan, start: str | None = None, only: str | None = None) 
         results.append(planned.result)
     console.print(f"pipeline: all {len(plan.stages)} stages done in {plan.recipe.output_dir}")
     write_results(plan.recipe.output_dir, plan.stages)
+    from r1.report import write_report  # r1.report reads run directories with this module's names
+
+    report = write_report(plan.recipe.output_dir, order=[p.entry.name for p in plan.stages])
+    console.print(f"pipeline: report in {report}")
     return results
 
 
