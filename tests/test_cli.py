@@ -197,6 +197,7 @@ def test_demo_runs_r1_zero_and_reports_before_and_after(cli, tmp_path, tiny_mode
     assert (out / "zero" / "final" / "config.json").is_file()
     assert len((out / "eval_zero" / "arithmetic" / "samples.jsonl").read_text().splitlines()) == 2 * 2
     assert sorted(p.name for p in (out / "zero" / "plots").glob("*.png"))
+    assert "<table id=stages>" in (out / "report.html").read_text(encoding="utf-8")  # written at its end
     assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'fresh'}", "zero.bogus=1"), "zero", "bogus")
 
 
