@@ -53,15 +53,19 @@ def reward_model_rows(stages) -> list[dict[str, Any]]:
             if planned.stage.produces == "reward_model" and (planned.out / "eval.json").is_file()]
 
 
+REWARD_MODEL_COLUMNS = ["reward model", "objective", "reads", "held-out pair accuracy", "accuracy", "AUROC",
+                        "accuracy, harm only in the reasoning"]
+
+
+def reward_model_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """reward_model_rows as text, one cell per REWARD_MODEL_COLUMNS (results.md and the HTML report)."""
+    return [[m["stage"], str(m.get("objective")), str(m.get("on")), pct(m.get("pair_accuracy")),
+             pct(m.get("accuracy")), "—" if m.get("auroc") is None else f"{m['auroc']:.3f}",
+             pct(m.get("accuracy_harm_in_reasoning"))] for m in rows]
+
+
 def reward_model_table(stages) -> list[str]:
-    lines = []
-    for m in reward_model_rows(stages):
-        auroc = "—" if m.get("auroc") is None else f"{m['auroc']:.3f}"
-        lines.append(f"| {m['stage']} | {m.get('objective')} | {m.get('on')} | {pct(m.get('pair_accuracy'))} "
-                     f"| {pct(m.get('accuracy'))} | {auroc} "
-                     f"| {pct(m.get('accuracy_harm_in_reasoning'))} |")
-    return _table(["reward model", "objective", "reads", "held-out pair accuracy", "accuracy", "AUROC",
-                   "accuracy, harm only in the reasoning"], lines)
+    return _table(REWARD_MODEL_COLUMNS, reward_model_cells(reward_model_rows(stages)))
 
 
 def general_rows(stages) -> list[dict[str, Any]]:
@@ -76,19 +80,26 @@ def general_rows(stages) -> list[dict[str, Any]]:
     return rows
 
 
+GENERAL_COLUMNS = ["held-out general prompts", "RM helpfulness", "RM harmlessness", "oracle helpfulness",
+                   "oracle harmlessness"]
+
+
+def general_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """general_rows as text, one cell per GENERAL_COLUMNS (results.md and the HTML report)."""
+    return [[f"{r['stage']}, {r['label']} (step {r['step']})",
+             f"{r.get('general/rm/helpfulness', float('nan')):.3f}",
+             f"{r.get('general/rm/harmlessness', float('nan')):.3f}",
+             f"{r['general/oracle/helpfulness']:.3f}", f"{r['general/oracle/harmlessness']:.3f}"] for r in rows]
+
+
 def general_table(stages) -> list[str]:
-    lines = [f"| {r['stage']}, {r['label']} (step {r['step']}) "
-             f"| {r.get('general/rm/helpfulness', float('nan')):.3f} "
-             f"| {r.get('general/rm/harmlessness', float('nan')):.3f} "
-             f"| {r['general/oracle/helpfulness']:.3f} | {r['general/oracle/harmlessness']:.3f} |"
-             for r in general_rows(stages)]
-    return _table(["held-out general prompts", "RM helpfulness", "RM harmlessness", "oracle helpfulness",
-                   "oracle harmlessness"], lines)
+    return _table(GENERAL_COLUMNS, general_cells(general_rows(stages)))
 
 
-def _table(columns: list[str], lines: list[str]) -> list[str]:
-    """A Markdown table of `lines` under `columns`; nothing when there are no lines."""
-    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *lines] if lines else []
+def _table(columns: list[str], cells: list[list[str]]) -> list[str]:
+    """A Markdown table of `cells` under `columns`; nothing when there are no rows."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
+            *["| " + " | ".join(row) + " |" for row in cells]] if cells else []
 
 
 def write_results(output_dir: str | Path, stages) -> Path:

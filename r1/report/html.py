@@ -4,13 +4,16 @@ fetched from anywhere."""
 from __future__ import annotations
 
 import base64
+import re
 from html import escape
 from typing import Any
 
 from r1.report.collect import Run
 from r1.report.samples import Problem, segments
 from r1.report.table import STYLE_COLUMNS, stage_table
-from r1.results import pct
+from r1.results import GENERAL_COLUMNS, REWARD_MODEL_COLUMNS, general_cells, pct, reward_model_cells
+
+_NUMBER = re.compile(r"-?[\d.]+%?|—|nan")  # a cell of r1.results' tables holding a number
 
 CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; }
@@ -39,10 +42,11 @@ def render(run: Run, curves: dict[str, list[tuple[str, bytes]]], problems: list[
         body += ["<details><summary>Every evaluation (one row per stage, temperature and family)</summary>",
                  _eval_table(run.evals), "</details>"]
     if run.reward_models:
-        body += ["<h2 id=reward-models>Reward models</h2>", _reward_model_table(run.reward_models)]
+        body += ["<h2 id=reward-models>Reward models</h2>",
+                 _text_table(REWARD_MODEL_COLUMNS, reward_model_cells(run.reward_models))]
     if run.general:
         body += ["<h2 id=general>Held-out general prompts: reward models against the hidden oracle</h2>",
-                 _general_table(run.general)]
+                 _text_table(GENERAL_COLUMNS, general_cells(run.general))]
     for name, pngs in curves.items():
         body += [f"<h2>Curves: {escape(name)}</h2>", _curves(pngs)]
     if problems:
@@ -97,22 +101,10 @@ def _eval_table(evals: list[dict[str, Any]]) -> str:
                    *[label for _, label in STYLE_COLUMNS[1:]]], rows)
 
 
-def _reward_model_table(reward_models: list[dict[str, Any]]) -> str:
-    rows = [[f"<td>{escape(m['stage'])}</td>", f"<td>{escape(str(m.get('objective')))}</td>",
-             f"<td>{escape(str(m.get('on')))}</td>", _num(pct(m.get("pair_accuracy"))),
-             _num(pct(m.get("accuracy"))), _num("—" if m.get("auroc") is None else f"{m['auroc']:.3f}"),
-             _num(pct(m.get("accuracy_harm_in_reasoning")))] for m in reward_models]
-    return _table(["reward model", "objective", "reads", "held-out pair accuracy", "accuracy", "AUROC",
-                   "accuracy, harm only in the reasoning"], rows)
-
-
-def _general_table(general: list[dict[str, Any]]) -> str:
-    keys = ["general/rm/helpfulness", "general/rm/harmlessness", "general/oracle/helpfulness",
-            "general/oracle/harmlessness"]
-    rows = [[f"<td>{escape(r['stage'])}, {escape(r['label'])} (step {r['step']})</td>",
-             *[_num("—" if r.get(key) is None else f"{r[key]:.3f}") for key in keys]] for r in general]
-    return _table(["held-out general prompts", "RM helpfulness", "RM harmlessness", "oracle helpfulness",
-                   "oracle harmlessness"], rows)
+def _text_table(columns: list[str], cells: list[list[str]]) -> str:
+    """r1.results' text cells (the same as results.md's), numbers right-aligned."""
+    return _table(columns, [[_num(cell) if _NUMBER.fullmatch(cell) else f"<td>{escape(cell)}</td>" for cell in row]
+                            for row in cells])
 
 
 def _curves(pngs: list[tuple[str, bytes]]) -> str:
