@@ -35,7 +35,8 @@ mark.answer { background: #ffe38a; font-weight: bold; } mark.lang { background: 
 
 def render(run: Run, curves: dict[str, list[tuple[str, bytes]]], problems: list[Problem]) -> str:
     """The page: the stage table, every evaluation, reward models, general prompts, curves, samples."""
-    body = [f"<h1>r1 report: {escape(run.run_dir.name)}</h1>",
+    title = f"r1 report: {run.run_dir.resolve().name}"
+    body = [f"<h1>{escape(title)}</h1>",
             f"<p class=meta>{escape(run.what)} in <code>{escape(str(run.run_dir))}</code></p>",
             "<h2 id=stages>Stages</h2>", _stage_table(run)]
     if run.evals:
@@ -52,7 +53,7 @@ def render(run: Run, curves: dict[str, list[tuple[str, bytes]]], problems: list[
     if problems:
         body += ["<h2 id=samples>The same held-out problems, stage by stage</h2>", _legend(), *map(_problem, problems)]
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
-            f"<title>r1 report: {escape(run.run_dir.name)}</title><style>{CSS}</style></head>\n<body>\n"
+            f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
 
 
@@ -87,8 +88,9 @@ def _stage_table(run: Run) -> str:
             cells += [_num(pct(row["style"][key])) for key, _ in STYLE_COLUMNS[1:]]
         cells.append(f"<td>{escape(row['note'])}</td>")
         rows.append(cells)
-    return (f"<p class=meta>pass@1 over k samples per problem, with cons@k (majority vote) beside it; the style "
-            f"columns average all families' samples at T={escape(str(table.temperature))}.</p>"
+    style = "" if table.temperature is None else \
+        f"; the style columns average all families' samples at T={escape(table.temperature)}"
+    return (f"<p class=meta>pass@1 over k samples per problem, with cons@k (majority vote) beside it{style}.</p>"
             + _table(head + ["note"], rows, "stages"))
 
 

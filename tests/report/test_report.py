@@ -130,6 +130,10 @@ def test_the_page_is_self_contained_and_escapes_every_text(pipeline_dir, tmp_pat
     stage_rows = re.search(r"<table id=stages>.*?</table>", page, re.S).group()
     assert stage_rows.count("<tr>") == 1 + 4  # the header and one row per stage
     assert "held-out pair accuracy" in page and "Curves: rl" in page
+    data_only = tmp_path / "data_only"  # a pipeline that evaluated nothing: a table of stages, no numbers
+    write_marker(data_only / "data", "cold-start-data")
+    page = write_report(data_only).read_text(encoding="utf-8")
+    assert "None" not in page and "<h2 id=samples>" not in page and page.count("<tr>") == 1 + 1
 
 
 def test_a_grpo_run_has_a_row_per_evaluation_and_the_demo_one_per_model(tmp_path):
