@@ -10,11 +10,17 @@ import yaml
 
 from r1.pipeline import load_pipeline, run_pipeline
 
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # the dev extra installs it
+    sync_playwright = None
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
+    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[dev]')"),
 ]
 
 GRPO = dict(model="base", families=["arithmetic"], train_problems=8, prompts_per_step=2, group_size=4,
@@ -38,10 +44,9 @@ def report(tmp_path_factory, tiny_model_dir):
 
 
 def test_the_report_loads_in_chromium_with_every_image_drawn_and_a_row_per_stage(report):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])")
     path, stages = report
     problems, errors, requests = [], [], []
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
