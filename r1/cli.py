@@ -51,11 +51,17 @@ def _load(cls, config: Optional[Path], overrides: Optional[list[str]], **default
 
 
 @app.command()
-def demo(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """The main job on the tiny world: pretrain the base model (cached), evaluate it per task family."""
-    from r1.demo import DemoConfig, run_demo
+def demo(
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", "-c", help="Pipeline recipe (default: recipes/tiny/paper.yaml).")] = None,
+    overrides: Annotated[Optional[list[str]], typer.Argument(
+        help="key=value overrides of the pipeline: output_dir, seed, <stage>.<field>.")] = None,
+) -> None:
+    """The paper in miniature on the tiny world: pretraining (cached), R1-Zero, the R1 stages and
+    distillation through `r1 pipeline`; prints one table and the paper's findings checked here."""
+    from r1.demo import run_demo
 
-    _run(lambda: run_demo(_load(DemoConfig, config, overrides)))
+    _run(lambda: run_demo(config, overrides or []))
 
 
 @app.command("eval")

@@ -1,102 +1,94 @@
-"""`r1 demo`: the tiny world end to end on a CPU.
+"""`r1 demo`: the paper in miniature, on the tiny world, on a CPU.
 
-    tiny base model (pretrained once, then reused) -> held-out eval per task family
-    -> R1-Zero (GRPO on arithmetic, rule rewards) -> the same eval -> a before/after table + curves
-
-Later stages (cold start, rejection sampling, distillation) extend this same entry point.
+It is `r1 pipeline` over recipes/tiny/paper.yaml (pretrained base model, cached by the pipeline ->
+R1-Zero with and without the language reward; cold start -> reasoning RL -> rejection sampling -> SFT
+-> reward models -> all-scenario RL; distillation into a small student beside RL on it), then one
+table per stage and the paper's findings checked against the run (`r1.paper`), printed and written
+to output_dir/paper.md. `key=value` overrides are the pipeline's (output_dir, seed, <stage>.<field>).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field
 from rich.console import Console
 from rich.table import Table
 
-from r1.config import StageConfig, build_config, save_config
-from r1.progress import console
+import r1
+from r1.errors import R1Error
+
+RECIPE = Path(r1.__file__).resolve().parent.parent / "recipes" / "tiny" / "paper.yaml"
 
 
-class DemoConfig(StageConfig):
-    output_dir: str = "runs/demo"
-    """Everything the demo writes goes below this directory."""
-    base_model: str | None = None
-    """The tiny base model: a pretrain run directory (its final/ is the model) or a model directory;
-    default `<output_dir>/base`. Built by pretraining unless finished already, then reused."""
-    pretrain: dict[str, Any] = Field(default_factory=dict)
-    """Overrides of the pretrain stage's fields (see `r1 pretrain`), e.g. pretrain.max_steps=50."""
-    zero: dict[str, Any] = Field(default_factory=lambda: {"max_steps": 30, "eval_every": 10})
-    """Overrides of the R1-Zero (GRPO) stage's fields (see `r1 grpo`); zero.max_steps=0 skips it."""
-    families: list[str] = ["arithmetic", "linear", "countdown"]
-    """Task families to evaluate."""
-    eval_problems: int = 100
-    """Held-out problems per family."""
-    k: int = 8
-    """Samples per problem."""
-    temperature: float = 1.0
-    """Sampling temperature of the eval (1.0: the model's own distribution)."""
-    max_new_tokens: int = 300
-    """Longest completion."""
+def run_demo(recipe: Path | None = None, overrides: list[str] | None = None) -> Path:
+    """Run (or resume) the paper in miniature; returns output_dir/paper.md."""
+    from r1.pipeline import load_pipeline, run_pipeline
+    from r1.results import model_rows
+
+    recipe = recipe or RECIPE
+    if not recipe.is_file():
+        raise R1Error(f"demo: no recipe at {recipe}; r1 demo runs from a clone of the repository "
+                      "(pip install -e .), or name a pipeline recipe with -c")
+    plan = load_pipeline(recipe, overrides or [])
+    run_pipeline(plan)
+    out = Path(plan.recipe.output_dir)
+    temperature = f"{plan.recipe.eval.temperatures[0]:g}"
+    rows = [r for r in model_rows(plan.stages) if r["T"] == temperature]
+    return _print_and_save(rows, out, temperature)
 
 
-def run_demo(cfg: DemoConfig) -> dict[str, dict[str, Any]]:
-    from r1.grpo.config import GRPOConfig
-    from r1.grpo.trainer import train
-    from r1.models.pretrain import PretrainConfig, is_pretrained, pretrain
-    from r1.plot import plot_run
-
-    out = Path(cfg.output_dir)
-    save_config(cfg, out / "demo_config.yaml")
-    base = Path(cfg.base_model or out / "base")  # a run directory stands for its final/ model
-    # both stages' configs built and checked before minutes of work start
-    pre_cfg = build_config(PretrainConfig, {"output_dir": str(base), "seed": cfg.seed, **cfg.pretrain},
-                           "demo: pretrain")
-    zero_cfg = build_config(GRPOConfig, {"model": str(base), "output_dir": str(out / "zero"), "seed": cfg.seed,
-                                         **cfg.zero}, "demo: zero")
-    if is_pretrained(base):
-        console.print(f"demo: reusing the base model in {base}")
-    else:
-        pretrain(pre_cfg)
-    results = {"base": _evaluate(cfg, base, out / "eval_base")}
-    if zero_cfg.max_steps > 0:
-        final = train(zero_cfg)
-        plot_run(zero_cfg.output_dir)
-        results["R1-Zero"] = _evaluate(cfg, final, out / "eval_zero")
-    _report(results, cfg, base, out)
-    from r1.report import write_report
-
-    console.print(f"demo: report in {write_report(out)}")
-    return results
+def _families(rows: list[dict]) -> list[str]:
+    return list(dict.fromkeys(r["family"] for r in rows))
 
 
-def _evaluate(cfg: DemoConfig, model: Path, out: Path) -> dict[str, Any]:
-    from r1.eval.run import EvalConfig, run_eval
+def stage_table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """One row per model stage: pass@1 and cons@k per family, then means over families of length,
+    mixed-language and readable-format shares."""
+    from r1.results import pct
 
-    return {family: run_eval(EvalConfig(
-        model=str(model), benchmark=f"tiny:{family}", n=cfg.eval_problems, k=cfg.k,
-        temperature=cfg.temperature, top_p=1.0, suffix="", max_new_tokens=cfg.max_new_tokens,
-        output_dir=str(out / family), seed=cfg.seed)) for family in cfg.families}
+    families = _families(rows)
+    k = rows[0]["k"] if rows else 0
+    columns = ["stage"] + [f"{f} {m}" for f in families for m in ("pass@1", f"cons@{k}")]
+    columns += ["mean tokens", "mixed language", "readable format"]
+    body = []
+    for stage in dict.fromkeys(r["stage"] for r in rows):
+        mine = {r["family"]: r for r in rows if r["stage"] == stage}
+        cells = [stage]
+        for family in families:
+            r = mine.get(family)
+            cells += [pct(r and r["pass@1"]), pct(r and r.get(f"cons@{r['k']}"))]
+        present = list(mine.values())
+        cells += [f"{sum(r['mean_tokens'] for r in present) / len(present):.0f}",
+                  pct(sum(r.get("mixed_language") or 0 for r in present) / len(present)),
+                  pct(sum(r.get("format_readable") or 0 for r in present) / len(present))]
+        body.append(cells)
+    return columns, body
 
 
-def _report(results: dict[str, dict[str, Any]], cfg: DemoConfig, base: Path, out: Path) -> None:
-    """One row per family: pass@1 and mean length for each model, printed and saved as markdown."""
-    models = list(results)
-    columns = ["family", "problems"] + [f"{m} pass@1" for m in models] + [f"{m} tokens" for m in models]
-    table = Table(title=f"Held-out problems, pass@1 over k={cfg.k} samples at T={cfg.temperature}")
+def _print_and_save(rows: list[dict], out: Path, temperature: str) -> Path:
+    from r1.paper import findings, findings_table
+
+    columns, body = stage_table(rows)
+    n, k = (rows[0]["n"], rows[0]["k"]) if rows else (0, 0)
+    title = f"Held-out problems per family: {n}, k={k} samples at T={temperature}"
+    table = Table(title=title)
     for column in columns:
         table.add_column(column)
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for family in cfg.families:
-        row = [family, str(results["base"][family]["n"])]
-        row += [f"{100 * results[m][family]['pass@1']:.1f}%" for m in models]
-        row += [f"{results[m][family]['mean_tokens']:.1f}" for m in models]
-        table.add_row(*row)
-        lines.append("| " + " | ".join(row) + " |")
+    for cells in body:
+        table.add_row(*cells)
+    found = findings(rows, temperature, out)
+    verdicts = Table(title="The paper's findings, here")
+    for column in ("finding", "measured", "holds"):
+        verdicts.add_column(column)
+    for f in found:
+        verdicts.add_row(f.claim, f.measured, "yes" if f.holds else "no")
     stdout = Console()  # results on stdout; progress bars and notes stay on stderr
     stdout.print(table)
-    (out / "results.md").write_text("\n".join(lines) + "\n")
-    stdout.print(f"base model: {base}\nsamples and summaries: {out}/eval_*\ntable: {out / 'results.md'}")
-    if "R1-Zero" in results:
-        stdout.print(f"R1-Zero policy: {out / 'zero' / 'final'}\ncurves: {out / 'zero' / 'plots'}")
+    stdout.print(verdicts)
+    lines = [f"{title}.", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    lines += ["", *findings_table(found)]
+    path = out / "paper.md"
+    path.write_text("\n".join(lines) + "\n")
+    stdout.print(f"tables: {path}\nevery stage's numbers: {out / 'results.md'}")
+    return path

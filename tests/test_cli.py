@@ -44,8 +44,8 @@ def test_help_lists_the_commands(cli):
 @pytest.mark.parametrize("command", ["pretrain", "eval", "demo"])
 def test_unknown_key_in_recipe(cli, tmp_path, command):
     recipe = tmp_path / "bad.yaml"
-    recipe.write_text("output_dir: out\nmodel: m\nbogus_key: 3\n" if command == "eval" else
-                      "output_dir: out\nbogus_key: 3\n")
+    extra = {"eval": "model: m\n", "demo": "stages: []\n"}.get(command, "")
+    recipe.write_text(f"output_dir: out\n{extra}bogus_key: 3\n")
     assert_one_line_error(cli(command, "-c", recipe), recipe, "bogus_key")
     assert not (tmp_path / "out").exists()
 
@@ -79,17 +79,21 @@ def test_bad_override(cli, tmp_path):
     assert_one_line_error(cli("pretrain", "-c", recipe, "notapair"), "notapair")
 
 
-def test_demo_checks_its_pretrain_overrides(cli, tmp_path):
-    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "pretrain.bogus=1"), "pretrain", "bogus")
+def test_demo_checks_its_overrides(cli, tmp_path):
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "base.bogus=1"), "base", "bogus")
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "nostage.max_steps=1"), "nostage")
 
 
-def test_demo_checks_both_stages_before_any_work(cli, tmp_path):
+def test_demo_checks_every_stage_before_any_work(cli, tmp_path):
     # group_size=1 passes validation; GRPOConfig.check() refuses it, before pretraining starts
-    line = assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "zero.group_size=1"))
-    assert line == "error: demo: zero: group_size (G) must be >= 2 so completions can be compared, got 1"
-    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "pretrain.num_heads=5"),
-                          "demo: pretrain: num_heads")
-    assert not (tmp_path / "demo" / "base").exists()
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "zero.group_size=1"),
+                          "zero", "group_size (G) must be >= 2")
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "base.num_heads=5"), "num_heads")
+    assert not (tmp_path / "demo").exists()
+
+
+def test_demo_of_a_missing_recipe(cli, tmp_path):
+    assert_one_line_error(cli("demo", "-c", tmp_path / "nope.yaml"), tmp_path / "nope.yaml")
 
 
 def test_eval_of_a_missing_model(cli, tmp_path):
@@ -174,31 +178,28 @@ def test_tasks_list(cli):
     assert [line.split("\t")[0] for line in result.stdout.strip().splitlines()] == list(FAMILIES)
 
 
-def test_demo_reuses_a_base_model(cli, tmp_path, tiny_model_dir):
-    out = tmp_path / "demo"
-    result = cli("demo", f"output_dir={out}", f"base_model={tiny_model_dir}", "families=[linear, countdown]",
-                 "eval_problems=2", "k=2", "max_new_tokens=12", "zero.max_steps=0")
+def test_demo_runs_a_pipeline_and_checks_the_papers_findings(cli, tmp_path, tiny_model_dir):
+    recipe = tmp_path / "paper.yaml"
+    zero = ("{model: base, families: [arithmetic], max_steps: 2, prompts_per_step: 2, group_size: 2, "
+            "max_new_tokens: 12, eval_every: 0, save_every: 0, stop: [</answer>], suffix: ''")
+    recipe.write_text(f"""output_dir: {tmp_path / 'demo'}
+eval: {{benchmarks: [tiny:arithmetic, tiny:linear], n: 2, k: 4, temperatures: [0.6], max_new_tokens: 12}}
+stages:
+  - {{name: base, kind: model, settings: {{model: {tiny_model_dir}}}}}
+  - {{name: zero, kind: grpo, settings: {zero}}}}}
+  - {{name: zero_language, kind: grpo, settings: {zero}, reward: {{language: 0.2}}}}}}
+""")
+    result = cli("demo", "-c", recipe)
     assert result.exit_code == 0, result.output
-    table = (out / "results.md").read_text()
-    assert "linear" in table and "countdown" in table and "R1-Zero" not in table
-    for family in ("linear", "countdown"):
-        rows = (out / "eval_base" / family / "samples.jsonl").read_text().splitlines()
-        assert len(rows) == 2 * 2
-
-
-def test_demo_runs_r1_zero_and_reports_before_and_after(cli, tmp_path, tiny_model_dir):
     out = tmp_path / "demo"
-    result = cli("demo", f"output_dir={out}", f"base_model={tiny_model_dir}", "families=[arithmetic]",
-                 "eval_problems=2", "k=2", "max_new_tokens=12", "zero.max_steps=2", "zero.eval_every=0",
-                 "zero.prompts_per_step=2", "zero.group_size=2", "zero.max_new_tokens=12")
-    assert result.exit_code == 0, result.output
-    header = (out / "results.md").read_text().splitlines()[0]
-    assert "base pass@1" in header and "R1-Zero pass@1" in header
-    assert (out / "zero" / "final" / "config.json").is_file()
-    assert len((out / "eval_zero" / "arithmetic" / "samples.jsonl").read_text().splitlines()) == 2 * 2
-    assert sorted(p.name for p in (out / "zero" / "plots").glob("*.png"))
-    assert "<table id=stages>" in (out / "report.html").read_text(encoding="utf-8")  # written at its end
-    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'fresh'}", "zero.bogus=1"), "zero", "bogus")
+    paper = (out / "paper.md").read_text().splitlines()
+    header = next(line for line in paper if line.startswith("| stage"))
+    assert "arithmetic pass@1" in header and "linear cons@4" in header
+    rows = [line.split(" | ")[0].strip("| ") for line in paper if line.startswith("| ")]
+    assert rows[1:4] == ["base", "zero", "zero_language"]
+    claims = [line for line in paper if line.startswith("| R1-Zero learns") or line.startswith("| The language")]
+    assert len(claims) == 2 and all(line.endswith(("| yes |", "| no |")) for line in claims)
+    assert "<table id=stages>" in (out / "report.html").read_text(encoding="utf-8")  # the pipeline's report
 
 
 @pytest.mark.skipif(shutil.which("r1") is None, reason="the r1 console script is not installed")

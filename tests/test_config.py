@@ -6,7 +6,6 @@ import pytest
 import yaml
 
 from r1.config import load_config, parse_overrides, save_config
-from r1.demo import DemoConfig
 from r1.errors import R1Error
 from r1.eval.run import EvalConfig
 from r1.models.pretrain import PretrainConfig
@@ -58,13 +57,6 @@ def test_overrides_beat_the_recipe_which_beats_defaults(tmp_path):
     assert cfg.output_dir == "from-file" and cfg.seed == 4  # default kept where nothing overrides it
     assert cfg.lr == 0.5 and cfg.max_steps == 9
     assert cfg.families == {"arithmetic": 1.0, "linear": 2.0}  # nested maps merge
-
-
-def test_nested_overrides_into_a_dict_field(tmp_path):
-    path = write(tmp_path, "output_dir: d\npretrain: {lr: 0.01, max_steps: 3}\n")
-    cfg = load_config(DemoConfig, path, ["pretrain.max_steps=5", "pretrain.batch_size=2"])
-    assert cfg.pretrain == {"lr": 0.01, "max_steps": 5, "batch_size": 2}
-    assert load_config(DemoConfig, None, ["pretrain.max_steps=5"]).pretrain == {"max_steps": 5}
 
 
 def test_unknown_key_names_key_and_file(tmp_path):
@@ -141,7 +133,7 @@ def test_shipped_recipes_load(name, cls):
     assert {key: getattr(cfg, key) for key in raw} == raw
 
 
-@pytest.mark.parametrize("cls", [PretrainConfig, EvalConfig, DemoConfig])
+@pytest.mark.parametrize("cls", [PretrainConfig, EvalConfig])
 def test_every_field_is_documented(cls):
     undocumented = [name for name, field in cls.model_fields.items() if not field.description]
     assert not undocumented

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from r1.config import load_config, read_yaml
-from r1.demo import DemoConfig
 from r1.eval.run import EvalConfig
 from r1.models.pretrain import PretrainConfig
 
@@ -18,11 +17,10 @@ def test_pretrain_recipe_is_the_demo_base_model():
 
 def test_eval_recipe_matches_the_demo_eval():
     recipe = load_config(EvalConfig, RECIPES / "tiny" / "eval.yaml")
-    demo = DemoConfig()
-    assert recipe.benchmark == f"tiny:{demo.families[0]}"
-    assert (recipe.n, recipe.k, recipe.temperature, recipe.top_p, recipe.suffix, recipe.max_new_tokens,
-            recipe.seed) == (demo.eval_problems, demo.k, demo.temperature, 1.0, "", demo.max_new_tokens,
-                             demo.seed)
+    demo = read_yaml(RECIPES / "tiny" / "paper.yaml")["eval"]
+    assert recipe.benchmark == demo["benchmarks"][0]
+    assert (recipe.n, recipe.k, recipe.temperature, recipe.top_p, recipe.max_new_tokens) == (
+        demo["n"], demo["k"], demo["temperatures"][0], demo["top_p"], demo["max_new_tokens"])
 
 
 def test_every_recipe_is_valid_yaml_with_output_dir():
@@ -64,7 +62,7 @@ STAGE_RECIPES = {"pretrain.yaml": "pretrain", "sft.yaml": "sft", "cold-start.yam
 def test_every_stage_recipe_loads_into_its_stage_config():
     from r1.stages import STAGES
 
-    pipelines = {"r1.yaml"}
+    pipelines = {"r1.yaml", "paper.yaml"}
     assert {p.name for p in (RECIPES / "tiny").glob("*.yaml")} == set(STAGE_RECIPES) | pipelines
     for name, kind in STAGE_RECIPES.items():
         config = load_config(STAGES[kind].config_class(), RECIPES / "tiny" / name)
@@ -95,3 +93,17 @@ def test_the_r1_pipeline_recipe_builds_every_stage(tiny_model_dir):
                                                               "readability": 0.2}
     language = {name: by_name[name].config.reward.language for name in ("reasoning_rl", "reasoning_rl_no_language")}
     assert language["reasoning_rl"] > 0 == language["reasoning_rl_no_language"]
+
+
+def test_the_paper_recipe_builds_every_stage_from_its_own_base_model(tiny_model_dir):
+    from r1.pipeline import load_pipeline
+
+    plan = load_pipeline(RECIPES / "tiny" / "paper.yaml", ["output_dir=out"])
+    by_name = {p.entry.name: p for p in plan.stages}
+    assert by_name["base"].stage.name == "pretrain" and by_name["base"].config == load_config(
+        PretrainConfig, RECIPES / "tiny" / "pretrain.yaml", ["output_dir=out/base"])
+    for name in ("zero", "zero_language", "cold_start", "sft"):
+        assert by_name[name].config.model == "out/base/final", name
+    language = {name: by_name[name].config.reward.language for name in ("zero", "zero_language")}
+    assert language["zero_language"] > 0 == language["zero"]
+    assert by_name["all_scenario_rl"].config.reward.rewards["helpfulness"] == "rm:out/helpfulness_rm/final"

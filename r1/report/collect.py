@@ -1,12 +1,11 @@
 """What a report shows, read from a run directory: the stages, their evaluations, the GRPO runs whose
 curves it draws and the reward-model and general-prompt rows of a pipeline.
 
-Three kinds of directory are recognised:
+Two kinds of directory are recognised (`r1 demo` writes a pipeline's):
 - an `r1 pipeline` output_dir: a subdirectory per stage with its r1_stage.json; the stages in the
   recipe's order when the pipeline gives it, else in the order they finished (their markers' times);
 - an `r1 grpo` output_dir (log.jsonl beside grpo_config.yaml or an r1_stage.json of kind grpo): its
-  held-out evaluations during training (eval/step_N/) and, as a pipeline stage, after it (eval/T*/);
-- an `r1 demo` output_dir (demo_config.yaml): the base model's and R1-Zero's evaluations.
+  held-out evaluations during training (eval/step_N/) and, as a pipeline stage, after it (eval/T*/).
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ class Run:
     """Everything a report shows (see the module docstring)."""
 
     what: str
-    """pipeline, GRPO run or demo."""
+    """pipeline or GRPO run."""
     run_dir: Path
     stages: list[StageRow]
     """The stage table's rows, in order (a GRPO run: one per evaluation)."""
@@ -61,19 +60,16 @@ class Run:
 
 
 def collect(run_dir: str | Path, order: list[str] | None = None) -> Run:
-    """The report's content for RUN_DIR (a pipeline, a GRPO run or the demo; the module docstring)."""
+    """The report's content for RUN_DIR (a pipeline or a GRPO run; the module docstring)."""
     run = Path(run_dir)
     if not run.is_dir():
-        raise R1Error(f"report: {run} is not a directory (give the output_dir of a pipeline, a GRPO run or the demo)")
-    if (run / "demo_config.yaml").is_file():
-        return _demo(run)
+        raise R1Error(f"report: {run} is not a directory (give the output_dir of a pipeline, the demo or a GRPO run)")
     if (run / "log.jsonl").is_file() and ((run / "grpo_config.yaml").is_file() or _kind(run) == "grpo"):
         return _grpo(run)
     if _stage_dirs(run):
         return _pipeline(run, order)
     raise R1Error(f"report: {run} is not a run directory: expected <stage>/{MARKER} (an `r1 pipeline` "
-                  "output_dir), log.jsonl with grpo_config.yaml (an `r1 grpo` output_dir) or demo_config.yaml "
-                  "(`r1 demo`)")
+                  "output_dir), log.jsonl with grpo_config.yaml (an `r1 grpo` output_dir)")
 
 
 def _kind(stage_dir: Path) -> str | None:
@@ -157,15 +153,3 @@ def _grpo(run: Path) -> Run:
     rows = [StageRow(label, "held-out eval") for label in labels]
     this = Found(StageEntry(name=run.name, kind="grpo"), get_stage("grpo"), run)
     return Run("GRPO run", run, rows, evals, [(run.name, run)], general=general_rows([this]))
-
-
-def _demo(run: Path) -> Run:
-    """The demo's two models (r1.demo): the base model (eval_base/) and R1-Zero (eval_zero/, zero/)."""
-    evals, rows = [], []
-    for name, label, kind in (("base", "base", "pretrain"), ("zero", "R1-Zero", "grpo")):
-        summaries = sorted((run / f"eval_{name}").glob("*/summary.json"))
-        if summaries or (run / name).is_dir():
-            evals += _eval_rows(label, summaries)
-            rows.append(StageRow(label, kind, "" if summaries else "not evaluated"))
-    curves = [("R1-Zero", run / "zero")] if (run / "zero" / "log.jsonl").is_file() else []
-    return Run("demo", run, rows, evals, curves)

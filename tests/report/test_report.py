@@ -1,4 +1,4 @@
-"""`r1 report`: what it reads from a pipeline, a GRPO run and the demo directory (files written in the
+"""`r1 report`: what it reads from a pipeline, a GRPO run (files written in the
 formats `r1 eval`, the trainers and the pipeline write), the page it makes of them, and one-line errors
 for a directory that is not a run. The page in a real browser: test_browser.py."""
 
@@ -136,7 +136,7 @@ def test_the_page_is_self_contained_and_escapes_every_text(pipeline_dir, tmp_pat
     assert "None" not in page and "<h2 id=samples>" not in page and page.count("<tr>") == 1 + 1
 
 
-def test_a_grpo_run_has_a_row_per_evaluation_and_the_demo_one_per_model(tmp_path):
+def test_a_grpo_run_has_a_row_per_evaluation(tmp_path):
     grpo = tmp_path / "zero"
     (grpo).mkdir()
     (grpo / "grpo_config.yaml").write_text("model: base\n")
@@ -149,14 +149,6 @@ def test_a_grpo_run_has_a_row_per_evaluation_and_the_demo_one_per_model(tmp_path
     assert [(s.stage, s.temperature) for s in snapshots(run)] == [("step 0", "1"), ("step 10", "1"), ("final", "0.6")]
     page = write_report(grpo).read_text(encoding="utf-8")
     assert (grpo / "report.html").is_file() and page.count("<img") == 3  # beta=0: no KL curve
-    demo = tmp_path / "demo"
-    demo.mkdir()
-    (demo / "demo_config.yaml").write_text("output_dir: demo\n")
-    write_eval(demo / "eval_base" / "arithmetic", 1.0, [False] * 3)
-    write_eval(demo / "eval_zero" / "arithmetic", 1.0, [True] * 3)
-    write_log(demo / "zero")
-    run = collect(demo)
-    assert [s.name for s in run.stages] == ["base", "R1-Zero"] and run.curves == [("R1-Zero", demo / "zero")]
 
 
 def test_a_directory_that_is_no_run_is_a_one_line_error(tmp_path):
