@@ -102,3 +102,6 @@ register(Stage("train-rm", "r1.reward_models.config:RewardModelConfig", "r1.rewa
                "Train a reward model (a one-score head on a causal LM): Bradley-Terry on chosen/rejected "
                "pairs or pointwise on labelled responses; resumes if stopped.", produces="reward_model",
                inputs=("model", "data", "eval_data")))
+register(Stage("distill", "r1.distill.config:DistillConfig", "r1.distill.run:run",
+               "Distillation: the teacher's correct, filtered samples (rejection-sample), then SFT of the student "
+               "on them; resumes if stopped.", produces="model", inputs=("teacher", "student", "data")))
