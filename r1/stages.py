@@ -76,7 +76,7 @@ register(Stage("sft", "r1.sft.config:SFTConfig", "r1.sft.trainer:train",
 register(Stage("grpo", "r1.grpo.config:GRPOConfig", "r1.grpo.trainer:train",
                "GRPO (R1-Zero, reasoning RL, all-scenario RL): sample G completions per prompt, reward them, "
                "update the policy; resumes if stopped.", produces="model",
-               inputs=("model", "data", "general_data", "general_eval_data", "reward.rewards.*")))
+               inputs=("model", "data", "general_data", "general_eval_data", "reward.rewards.*", "match_flops_of")))
 register(Stage("eval", "r1.eval.run:EvalConfig", "r1.eval.run:evaluate_stage",
                "Sample k completions per problem and report pass@1, pass@k and cons@k; resumes if stopped.",
                produces="eval", inputs=("model", "data"), command=False))
@@ -102,3 +102,6 @@ register(Stage("train-rm", "r1.reward_models.config:RewardModelConfig", "r1.rewa
                "Train a reward model (a one-score head on a causal LM): Bradley-Terry on chosen/rejected "
                "pairs or pointwise on labelled responses; resumes if stopped.", produces="reward_model",
                inputs=("model", "data", "eval_data")))
+register(Stage("distill", "r1.distill.config:DistillConfig", "r1.distill.run:run",
+               "Distillation: the teacher's correct, filtered samples (rejection-sample), then SFT of the student "
+               "on them; resumes if stopped.", produces="model", inputs=("teacher", "student", "data")))

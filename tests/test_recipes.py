@@ -15,6 +15,25 @@ def test_pretrain_recipe_is_the_demo_base_model():
     assert recipe == defaults, "recipes/tiny/pretrain.yaml and PretrainConfig defaults disagree"
 
 
+def test_student_recipes_are_the_base_recipe_at_a_quarter_and_a_half_of_its_parameters():
+    import pytest
+    import torch
+
+    from r1.models.pretrain import build_model
+
+    def parameters(cfg: PretrainConfig) -> int:
+        with torch.device("meta"):  # 134: the tiny tokenizer's vocabulary (every recipe trains the same one)
+            return sum(p.numel() for p in build_model(cfg, 134, 0, 1).parameters())
+
+    base = load_config(PretrainConfig, RECIPES / "tiny" / "pretrain.yaml")
+    size = {"output_dir", "hidden_size", "num_heads", "intermediate_size"}
+    for name, share in (("pretrain-quarter.yaml", 0.25), ("pretrain-half.yaml", 0.5)):
+        student = load_config(PretrainConfig, RECIPES / "tiny" / name)
+        student.check()
+        assert student.model_dump(exclude=size) == base.model_dump(exclude=size), name  # corpus, seed, schedule
+        assert parameters(student) / parameters(base) == pytest.approx(share, abs=0.01), name
+
+
 def test_eval_recipe_matches_the_demo_eval():
     recipe = load_config(EvalConfig, RECIPES / "tiny" / "eval.yaml")
     demo = read_yaml(RECIPES / "tiny" / "paper.yaml")["eval"]
@@ -56,7 +75,8 @@ def test_cold_start_recipe_fits_its_data_and_stops_after_the_summary(tiny_tokeni
 
 STAGE_RECIPES = {"pretrain.yaml": "pretrain", "sft.yaml": "sft", "cold-start.yaml": "sft", "zero.yaml": "grpo",
                  "zero-hard.yaml": "grpo", "zero-linear.yaml": "grpo", "eval.yaml": "eval",
-                 "rejection.yaml": "rejection-sample"}
+                 "rejection.yaml": "rejection-sample", "distill.yaml": "distill", "pretrain-quarter.yaml": "pretrain",
+                 "pretrain-half.yaml": "pretrain"}
 
 
 def test_every_stage_recipe_loads_into_its_stage_config():

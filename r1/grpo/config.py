@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -155,6 +155,15 @@ class GRPOConfig(TrainConfig):
     RUN_DIR --completions` shows them); 0: never."""
     log_completions_prompts: PositiveInt = 2
     """How many prompts (each with its G completions) such a step logs."""
+    max_flops: Annotated[float, Field(gt=0)] | None = None
+    """A compute budget: stop after the step at which the run's counted training FLOPs (r1.train.flops:
+    6N per trained token, 2N per generated or reference token) reach this, even before max_steps (which
+    stays the cap, and the length of the lr schedule). The last step overshoots by less than one step;
+    output_dir/final/r1_final.json records the count reached. None: no budget."""
+    match_flops_of: str | None = None
+    """A finished model directory (or a stage's output_dir; in a pipeline, an earlier stage, e.g. the
+    distilled student) whose r1_final.json `flops` becomes max_flops, read when the run starts: RL given
+    the compute that stage spent. Not with max_flops."""
     max_bad_steps: int = 3
     """Abort after this many steps in a row with a NaN/inf loss or gradient (each one is skipped)."""
     lora: LoraSettings = Field(default_factory=LoraSettings)
@@ -198,12 +207,23 @@ class GRPOConfig(TrainConfig):
             (self.max_bad_steps < 1, f"max_bad_steps must be >= 1, got {self.max_bad_steps}"),
             (not self.data and not self.families, "no prompts: give families or data"),
             (self.tis_cap < 0, f"tis_cap must be >= 0, got {self.tis_cap}"),
+            (self.max_flops is not None and self.match_flops_of is not None,
+             "give max_flops or match_flops_of, not both"),
             (self.eval_every > 0 and self.data is not None and not self.eval_benchmarks,
              "eval_every with data needs eval_benchmarks (which held-out set to score)"),
         ]
         for bad, message in problems:
             if bad:
                 raise R1Error(message)
+
+    def flops_budget(self) -> float | None:
+        """max_flops, or the FLOPs match_flops_of's r1_final.json records (read at the start of the run,
+        not when the config is checked: in a pipeline that stage has not run yet)."""
+        if self.match_flops_of:
+            from r1.train.flops import flops_of
+
+            return flops_of(self.match_flops_of, "match_flops_of")
+        return self.max_flops
 
     @property
     def benchmarks(self) -> list[str]:

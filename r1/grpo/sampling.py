@@ -44,6 +44,7 @@ def sample_groups(cfg, run, step: int, times: dict[str, float]) -> tuple[list[Gr
                             max_new_tokens=run.window.tokens, stop=cfg.stop)
     stream, rank = run.stream, run.accelerator.process_index
     kept, totals, lengths, truncated, equal = [], [], [], [], []
+    prompt_tokens = 0  # of every sampled sequence, for the FLOPs count (r1.train.flops)
     components: dict[str, list[float]] = {}
     need = cfg.prompts_per_step
     for round_ in range(cfg.max_sample_rounds if cfg.filter_equal_groups else 1):
@@ -65,6 +66,7 @@ def sample_groups(cfg, run, step: int, times: dict[str, float]) -> tuple[list[Gr
                 kept.append(Group(i, groups[g], rewards[part], {k: column[part] for k, column in parts.items()}))
         totals += rewards.tolist()
         lengths += [len(ro.token_ids) for ro in flat]
+        prompt_tokens += sum(len(stream.prompt_ids[i]) for i in index) * cfg.group_size
         truncated += [not ro.finished for ro in flat]
         equal += same.tolist()
         for name, column in parts.items():
@@ -81,7 +83,7 @@ def sample_groups(cfg, run, step: int, times: dict[str, float]) -> tuple[list[Gr
                "completion_len_mean": sum(lengths) / len(lengths), "completion_len_max": max(lengths),
                "truncated_frac": sum(truncated) / len(truncated),
                "equal_groups_frac": sum(equal) / len(equal),
-               "groups": len(kept), "tokens": sum(lengths)}
+               "groups": len(kept), "tokens": sum(lengths), "sequence_tokens": prompt_tokens + sum(lengths)}
     return kept, metrics
 
 

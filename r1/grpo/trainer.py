@@ -72,6 +72,7 @@ from r1.train.data import load_prompt_records
 from r1.train.distributed import (across_processes, all_ranks, cat_over_processes, gather_ints,
                                   max_over_processes, sum_ranks)
 from r1.train.eval import evaluate_benchmarks
+from r1.train.flops import forward_flops, parameter_count, train_flops
 from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
 
 STEP_KEYS = (
@@ -79,8 +80,11 @@ STEP_KEYS = (
     "equal_groups_frac", "groups", "loss", "kl", "entropy", "clip_frac", "clip_frac_low",
     "clip_frac_high", "ratio_mean", "grad_norm", "lr", "tokens_per_s", "time_generate", "time_reward",
     "time_reference", "time_update", "time_step", "skipped", "zero_advantage_steps", "max_new_tokens",
+    "step_flops", "flops", "train_s",
 )
-"""Keys of every step row; `reward/<component>` keys are added for each reward component."""
+"""Keys of every step row; `reward/<component>` keys are added for each reward component. step_flops: the
+step's training FLOPs over all processes (generation, reference and update, r1.train.flops); flops:
+their sum so far."""
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Run(TrainRun):
     window: Window = Window(0)  # this step's context window (max_new_tokens), r1.grpo.window
     completions: CompletionLog | None = None
     general_eval: list[dict[str, Any]] = field(default_factory=list)  # held-out general prompts (stage 4)
+    max_flops: float | None = None  # the compute budget (max_flops, or match_flops_of's count)
 
 
 def train(cfg: GRPOConfig) -> Path:
@@ -115,7 +120,8 @@ def train(cfg: GRPOConfig) -> Path:
     hooks = Hooks(step=lambda step: grpo_step(cfg, run, step), keys=STEP_KEYS, status=_status,
                   evaluate=lambda step: evaluate(cfg, run, step), eval_every=cfg.eval_every,
                   eval_at_start=bool(cfg.eval_every), state=checkpoint_state,
-                  after_log=lambda step, metrics: _stop_if_diverging(cfg, run, step, metrics))
+                  after_log=lambda step, metrics: _stop_if_diverging(cfg, run, step, metrics),
+                  max_flops=run.max_flops)
     return fit(cfg, run, hooks, "grpo")
 
 
@@ -134,6 +140,7 @@ def _stop_if_diverging(cfg: GRPOConfig, run: Run, step: int, metrics: dict[str, 
 def setup(cfg: GRPOConfig) -> Run:
     """Check the config, load data, policy (and reference when beta > 0); resume from a checkpoint."""
     cfg.check()
+    max_flops = cfg.flops_budget()  # a missing or unfinished match_flops_of fails before any work
     opened = open_run(cfg, "grpo")
     accelerator, ckpt, resuming = opened.accelerator, opened.ckpt, opened.resuming
     rank, world = accelerator.process_index, accelerator.num_processes
@@ -161,7 +168,8 @@ def setup(cfg: GRPOConfig) -> Run:
     dtype = resolve_precision(cfg.precision)
     run = Run(accelerator, policy, tokenizer, optimizer, scheduler, cfg.max_steps, stream=stream,
               combiner=combiner, reference=reference, dtype=dtype, general_eval=run_general,
-              sharded=check_sharding(accelerator.unwrap_model(policy)))
+              sharded=check_sharding(accelerator.unwrap_model(policy)), parameters=parameter_count(policy),
+              max_flops=max_flops)
     run.engine = rollout_engine(cfg, run, resuming)
     state = resume(opened, run)
     if resuming:
@@ -183,6 +191,7 @@ def setup(cfg: GRPOConfig) -> Run:
     console.print(f"grpo: {n_params / 1e6:.2f}M trainable parameters{' (LoRA)' if cfg.lora.enabled else ''}, "
                   f"{len(records)} prompts, {cfg.prompts_per_step}"
                   f"x{cfg.group_size} completions/step, beta {cfg.beta}, {str(run.dtype)[6:]}"
+                  + (f", stops at {max_flops:.3g} FLOPs" if max_flops else "")
                   + (f", resuming after step {run.start}" if run.start else ""))
     if dropped:
         console.print(f"grpo: dropped {dropped} prompts longer than max_prompt_tokens={cfg.max_prompt_tokens}")
@@ -214,7 +223,9 @@ def grpo_step(cfg: GRPOConfig, run: Run, step: int) -> dict[str, Any]:
     run.completions.write(step, run.stream, groups)
     times["time_step"] = time.time() - tick
     metrics.update(times, lr=lr, tokens_per_s=metrics.pop("tokens") / times["time_step"])
+    flops = forward_flops(run.parameters, metrics.pop("sequence_tokens")) + metrics.pop("update_flops", 0.0)
     metrics = across_processes(run.accelerator, metrics)  # the same truncated_frac on every rank
+    metrics["step_flops"] = sum_ranks(run.accelerator, flops)
     metrics["max_new_tokens"] = run.window.tokens
     run.window = next_window(cfg.context_schedule, cfg.max_new_tokens, run.window, step,
                              metrics["truncated_frac"])
@@ -262,7 +273,20 @@ def learn(cfg: GRPOConfig, run: Run, groups: list[Group], times: dict[str, float
     if not update["skipped"]:
         run.engine.load_policy(run.accelerator.unwrap_model(run.model))  # vLLM: sync the new weights
     times["time_update"] = time.time() - tick
+    update["update_flops"] = update_flops(cfg, run.parameters, float(batch.attention_mask.sum()), update)
     return update
+
+
+def update_flops(cfg: GRPOConfig, parameters: int, tokens: float, update: dict[str, Any]) -> float:
+    """FLOPs of a batch of `tokens` (prompt + completion of every row): mu forward + backward passes
+    (one forward when a NaN/inf loss stopped the update), and a forward each for the reference
+    (beta > 0) and the entropy mask (top_entropy_quantile < 1)."""
+    no_grad = (cfg.beta > 0) + (cfg.top_entropy_quantile < 1)
+    if update.get("nonfinite"):
+        trained = forward_flops(parameters, tokens)
+    else:
+        trained = train_flops(parameters, tokens) * cfg.mu
+    return trained + no_grad * forward_flops(parameters, tokens)
 
 
 def policy_update(cfg: GRPOConfig, run: Run, parts: list[Batch], weights: list[float], ref_logps: list

@@ -26,9 +26,10 @@ from r1.progress import console
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.train.checkpoint import is_final
 from r1.train.config import Count, PositiveInt, Rate, Share, TrainConfig
+from r1.train.flops import parameter_count, train_flops
 from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
 
-STEP_KEYS = ("step", "loss", "lr", "tokens_per_s")
+STEP_KEYS = ("step", "loss", "lr", "tokens_per_s", "step_flops", "flops", "train_s")
 
 
 class PretrainConfig(TrainConfig):
@@ -131,17 +132,15 @@ def pretrain(cfg: PretrainConfig) -> Path:
     optimizer, scheduler = make_optimizer(cfg, model, cfg.max_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     run = Run(accelerator, model, tokenizer, optimizer, scheduler, cfg.max_steps, mix=mix,
-              dtype=resolve_precision(cfg.precision))
+              dtype=resolve_precision(cfg.precision), parameters=parameter_count(model))
     resume(opened, run)
     record_config(cfg, opened, "pretrain")
-    n_params = sum(p.numel() for p in model.parameters())
     if accelerator.is_main_process:
-        console.print(f"pretrain: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}, "
+        console.print(f"pretrain: {run.parameters / 1e6:.2f}M parameters, vocab {len(tokenizer)}, "
                       f"{cfg.max_steps} steps of {cfg.batch_size}x{cfg.block_size} tokens, {run.dtype}"
                       + (f", resuming after step {run.start}" if run.start else ""))
     hooks = Hooks(step=lambda step: pretrain_step(cfg, run, step), keys=STEP_KEYS, log_every=cfg.log_every,
-                  status=lambda m: f"loss {m['loss']:.3f}  {m['tokens_per_s']:,.0f} tok/s",
-                  final_info={"parameters": n_params})
+                  status=lambda m: f"loss {m['loss']:.3f}  {m['tokens_per_s']:,.0f} tok/s")
     return fit(cfg, run, hooks, "pretrain")
 
 
@@ -161,7 +160,8 @@ def pretrain_step(cfg: PretrainConfig, run: Run, step: int) -> dict[str, float]:
     loss_value = loss.detach()
     if accelerator.num_processes > 1:
         loss_value = accelerator.reduce(loss_value, "mean")
-    return {"loss": float(loss_value), "lr": lr, "tokens_per_s": batch.numel() / (time.time() - tick)}
+    return {"loss": float(loss_value), "lr": lr, "tokens_per_s": batch.numel() / (time.time() - tick),
+            "step_flops": train_flops(run.parameters, batch.numel())}
 
 
 def is_pretrained(path: str | Path) -> bool:

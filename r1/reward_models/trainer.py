@@ -36,6 +36,7 @@ from r1.reward_models.model import INFO_KEY, forward_scores, load_for_training, 
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.data import split
 from r1.train.data import RecordStream
+from r1.train.flops import parameter_count, train_flops
 from r1.train.loop import (Hooks, TrainRun, apply_update, check_context, fit, make_optimizer, open_run, record_config,
                            resume)
 
@@ -84,7 +85,7 @@ def setup(cfg: RewardModelConfig) -> Run:
     model, optimizer = accelerator.prepare(model, optimizer)
     run = Run(accelerator, model, tokenizer, optimizer, scheduler, total, examples=examples, heldout=heldout,
               stream=RecordStream(len(examples), f"{cfg.seed}/rm"), dtype=resolve_precision(cfg.precision),
-              pad_id=tokenizer.pad_token_id,
+              pad_id=tokenizer.pad_token_id, parameters=parameter_count(model),
               info={"objective": cfg.objective, "on": cfg.on, "center": 0.0, "max_seq_len": cfg.max_seq_len})
     run.info.update(resume(opened, run).get("info", {}))
     record_config(cfg, opened, STAGE)
@@ -139,7 +140,8 @@ def rm_step(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, Any]:
     seconds = time.time() - tick
     return {"epoch": step * cfg.batch_size / len(run.examples), "loss": loss,
             "accuracy": right / len(examples), "lr": lr, "grad_norm": grad_norm, "tokens": int(tokens),
-            "records_per_s": len(examples) / seconds, "time_step": seconds}
+            "records_per_s": len(examples) / seconds, "time_step": seconds,
+            "step_flops": train_flops(run.parameters, tokens)}
 
 
 def evaluate(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, float]:

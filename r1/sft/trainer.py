@@ -35,12 +35,15 @@ from r1.sft.config import SFTConfig
 from r1.sft.data import Batch, Example, collate, load_examples, split
 from r1.train.data import RecordStream
 from r1.train.eval import evaluate_benchmarks
+from r1.train.flops import parameter_count, train_flops
 from r1.train.loop import (Hooks, TrainRun, apply_update, check_context, fit, make_optimizer, open_run, record_config,
                            resume)
 
-STEP_KEYS = ("step", "epoch", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "time_step")
+STEP_KEYS = ("step", "epoch", "loss", "lr", "grad_norm", "tokens", "tokens_per_s", "time_step", "step_flops",
+             "flops", "train_s")
 """Keys of every step row of output_dir/log.jsonl (loss: token mean over the step's responses; tokens:
-prompt + response tokens of the step, all processes); the last row adds eval/<benchmark>/... keys."""
+prompt + response tokens of the step, all processes; step_flops: 6 N tokens, flops: their sum so far,
+r1.train.flops); the last row adds eval/<benchmark>/... keys."""
 
 
 @dataclass
@@ -81,7 +84,7 @@ def setup(cfg: SFTConfig) -> Run:
     model, optimizer = accelerator.prepare(model, optimizer)
     run = Run(accelerator, model, tokenizer, optimizer, scheduler, total, examples=examples,
               stream=RecordStream(len(examples), f"{cfg.seed}/sft"), dtype=resolve_precision(cfg.precision),
-              sharded=check_sharding(accelerator.unwrap_model(model)))
+              sharded=check_sharding(accelerator.unwrap_model(model)), parameters=parameter_count(model))
     resume(opened, run)
     record_config(cfg, opened, "sft")
     if accelerator.is_main_process:
@@ -150,7 +153,8 @@ def sft_step(cfg: SFTConfig, run: Run, step: int) -> dict[str, Any]:
     seconds = time.time() - tick
     epoch = step * cfg.batch_size / len(run.examples)
     return {"epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm, "tokens": int(tokens),
-            "tokens_per_s": tokens / seconds, "time_step": seconds}
+            "tokens_per_s": tokens / seconds, "time_step": seconds,
+            "step_flops": train_flops(run.parameters, tokens)}
 
 
 def evaluate(cfg: SFTConfig, run: Run) -> dict[str, float]:

@@ -10,6 +10,7 @@ checkpoint state); everything else is here, once.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -29,9 +30,9 @@ from r1.train.telemetry import Telemetry
 RESUMABLE = {"max_steps", "save_every", "resume", "eval_every", "eval_problems", "eval_k",
              "eval_temperature", "eval_max_new_tokens", "eval_benchmarks", "log_every", "epochs",
              "rollout_batch_size", "compile", "max_bad_steps", "log_completions_every",
-             "log_completions_prompts"}
+             "log_completions_prompts", "max_flops", "match_flops_of"}
 """Settings a resumed run may change (how long, how often it saves, logs and evaluates, speed-only
-switches); any other difference from the run in output_dir is refused."""
+switches, a compute budget); any other difference from the run in output_dir is refused."""
 
 
 @dataclass
@@ -55,6 +56,9 @@ class TrainRun:
     scheduler: Any
     total_steps: int
     start: int = 0
+    parameters: int = 0  # N of the FLOPs count (r1.train.flops)
+    flops: float = 0.0  # training FLOPs counted so far, resumed runs included
+    train_s: float = 0.0  # seconds spent in training steps so far, resumed runs included
 
 
 @dataclass
@@ -83,6 +87,8 @@ class Hooks:
     """Called after a step is logged, e.g. to stop the run with an R1Error."""
     final_info: dict[str, Any] = field(default_factory=dict)
     """Written into final/'s marker."""
+    max_flops: float | None = None
+    """Stop after the step at which the counted FLOPs reach this (the run's last step; None: no budget)."""
 
 
 def open_run(cfg, stage: str) -> Opened:
@@ -151,6 +157,7 @@ def resume(opened: Opened, run: TrainRun) -> dict[str, Any]:
     state = load_checkpoint(opened.ckpt, run.optimizer, run.scheduler, accelerator.process_index,
                             accelerator.num_processes)
     run.start = state["step"]
+    run.flops, run.train_s = state.get("flops", 0.0), state.get("train_s", 0.0)
     return state
 
 
@@ -162,18 +169,27 @@ def record_config(cfg, opened: Opened, stage: str) -> None:
 
 
 def fit(cfg, run: TrainRun, hooks: Hooks, stage: str) -> Path:
-    """Steps run.start+1 .. run.total_steps with logging, eval and checkpoints; then output_dir/final."""
+    """Steps run.start+1 .. run.total_steps (or until hooks.max_flops is reached) with logging, eval
+    and checkpoints; then output_dir/final. Each step's `step_flops` adds to the run's `flops`."""
     out, accelerator = Path(cfg.output_dir), run.accelerator
     main = accelerator.is_main_process
     saved = False  # the checkpoint's size is printed once per run, after its first save
+    done = run.start
     telemetry = Telemetry(out, run.start, main, keys=hooks.keys)
     if hooks.evaluate and hooks.eval_at_start and run.start == 0:
         telemetry.log(0, hooks.evaluate(0))
     with progress_bar(main) as bar:
         job = bar.add_task(stage, total=run.total_steps, completed=run.start, status="")
         for step in range(run.start + 1, run.total_steps + 1):
+            if budget_spent(run, hooks):  # a resumed run whose checkpoint had spent the budget
+                break
+            tick = time.time()
             metrics = hooks.step(step)
-            last = step == run.total_steps
+            run.train_s += time.time() - tick
+            run.flops += metrics.get("step_flops", 0.0)
+            metrics.update(flops=run.flops, train_s=run.train_s)
+            last = step == run.total_steps or budget_spent(run, hooks)
+            done = step
             if hooks.evaluate and (hooks.eval_every and step % hooks.eval_every == 0
                                    or last and (hooks.eval_at_end or hooks.eval_every)):
                 metrics.update(hooks.evaluate(step))
@@ -187,14 +203,25 @@ def fit(cfg, run: TrainRun, hooks: Hooks, stage: str) -> Path:
             bar.update(job, advance=1, status=hooks.status(metrics))
             if last or cfg.save_every and step % cfg.save_every == 0:
                 save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.model),
-                                run.tokenizer, run.optimizer, run.scheduler, {"step": step, **hooks.state()})
+                                run.tokenizer, run.optimizer, run.scheduler,
+                                {"step": step, "flops": run.flops, "train_s": run.train_s, **hooks.state()})
                 if main and not saved:
                     console.print(checkpoint_cost(out / "checkpoint"))
                 saved = True
             accelerator.wait_for_everyone()
+            if last:
+                break
     telemetry.close()
     save_final(accelerator, accelerator.unwrap_model(run.model), run.tokenizer, out / "final",
-               {"stage": stage, "steps": run.total_steps, **hooks.final_info})
+               {"stage": stage, "steps": done, "parameters": run.parameters, "flops": run.flops,
+                "train_s": round(run.train_s, 3), **hooks.final_info})
     if main:
+        budget = f", {hooks.max_flops:.3g} budgeted" if hooks.max_flops else ""
+        console.print(f"{stage}: {done} steps, {run.flops:.3g} training FLOPs{budget}, {run.train_s:.0f} s")
         console.print(f"{stage}: saved the model to {out / 'final'}")
     return out / "final"
+
+
+def budget_spent(run: TrainRun, hooks: Hooks) -> bool:
+    """True once the run's counted FLOPs reach hooks.max_flops."""
+    return hooks.max_flops is not None and run.flops >= hooks.max_flops

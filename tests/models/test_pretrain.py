@@ -15,6 +15,7 @@ from r1.models.corpus import render_chat
 from r1.models.pretrain import PretrainConfig, is_pretrained, pretrain
 from r1.train.checkpoint import FINAL_MARKER
 from r1.train.telemetry import read_log
+from tests.conftest import TINY_PRETRAIN
 
 # Smaller than the session model: the resume test runs it three times.
 RESUME = dict(max_steps=40, batch_size=4, block_size=64, hidden_size=32, num_layers=1, num_heads=2,
@@ -29,7 +30,20 @@ def test_loss_falls(tiny_model_dir):
     first, last = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
     assert last < first - 1.0, (first, last)
     done = json.loads((tiny_model_dir / FINAL_MARKER).read_text())
-    assert done["steps"] == len(log) and done["parameters"] > 0 and done["stage"] == "pretrain"
+    assert done["steps"] == len(log) and done["stage"] == "pretrain"
+
+
+def test_flops_are_six_n_per_packed_token(tiny_model_dir, tiny_tokenizer):
+    """N from the architecture by hand (tied embedding; per layer q, k, v, o, the gated MLP, two norms;
+    the final norm), and 6 N FLOPs for every token of every packed batch."""
+    d, i, layers = TINY_PRETRAIN["hidden_size"], TINY_PRETRAIN["intermediate_size"], TINY_PRETRAIN["num_layers"]
+    n = len(tiny_tokenizer) * d + layers * (4 * d * d + 3 * d * i + 2 * d) + d
+    done = json.loads((tiny_model_dir / FINAL_MARKER).read_text())
+    assert done["parameters"] == n
+    per_step = 6 * n * TINY_PRETRAIN["batch_size"] * TINY_PRETRAIN["block_size"]
+    log = read_log(tiny_model_dir.parent / "log.jsonl")
+    assert [row["flops"] for row in log] == [per_step * row["step"] for row in log]
+    assert done["flops"] == per_step * TINY_PRETRAIN["max_steps"] and done["train_s"] > 0
 
 
 def test_output_is_a_plain_hf_checkpoint(tiny_model_dir, tiny_tokenizer):
@@ -111,3 +125,5 @@ def test_resume_after_kill_matches_an_uninterrupted_run(tmp_path):
     for name in straight:
         assert torch.allclose(resumed[name], straight[name], rtol=0, atol=1e-7), name
     assert is_pretrained(killed)
+    counted = [json.loads((run / "final" / FINAL_MARKER).read_text())["flops"] for run in (killed, whole)]
+    assert counted[0] == counted[1] > 0  # the count resumes with the checkpoint

@@ -148,3 +148,26 @@ def test_collate_pads_with_the_tokenizers_pad_id(tiny_tokenizer):
     batch = collate([Example([5], [6, 7]), Example([5, 5, 5], [6, 7])], pad_id=tiny_tokenizer.pad_token_id)
     assert batch.input_ids[0].tolist() == [5, 6, 7, tiny_tokenizer.pad_token_id, tiny_tokenizer.pad_token_id]
     assert batch.tokens == 8
+
+
+def test_flops_are_six_n_per_trained_token(tiny_model_dir, tiny_tokenizer, tmp_path):
+    """Every step trains on all three records (batch_size 3 of 3): 6 N x their prompt + response + eos
+    tokens, counted here from the tokenizer; the sum goes to the log and to final/r1_final.json."""
+    from r1.prompts import build_prompt
+
+    records = [{"prompt": f"Compute {a}+{b}.", "response": f"<think>{a}+{b}</think><answer>{a + b}</answer>"}
+               for a, b in ((12, 5), (301, 44), (7, 999))]
+    data = tmp_path / "traces.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records))
+    tokens = sum(len(tiny_tokenizer.encode(build_prompt(tiny_tokenizer, r["prompt"]), add_special_tokens=False))
+                 + len(tiny_tokenizer.encode(r["response"], add_special_tokens=False)) + 1 for r in records)
+    n = sum(p.numel() for p in load_model(tiny_model_dir).parameters())
+    out = tmp_path / "run"
+    final = trainer.train(SFTConfig(output_dir=str(out), model=str(tiny_model_dir), data=str(data), batch_size=3,
+                                    max_steps=3, save_every=0))
+    rows = read_log(out / "log.jsonl")
+    assert [row["tokens"] for row in rows] == [tokens] * 3
+    assert [row["flops"] for row in rows] == [6 * n * tokens * step for step in (1, 2, 3)]
+    done = json.loads((final / "r1_final.json").read_text())
+    assert (done["flops"], done["parameters"], done["steps"]) == (18 * n * tokens, n, 3)
+    assert done["train_s"] > 0 and done["train_s"] == pytest.approx(rows[-1]["train_s"], abs=1e-3)
