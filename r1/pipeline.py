@@ -14,6 +14,7 @@
 An input field (`model`, `data`, ... as the stage's registry entry lists) naming an earlier stage gets
 that stage's output: output_dir/<name>/final for a model, output_dir/<name>/data.jsonl for data;
 `<name>/FILE` names another file of its output (e.g. `rm_data/pairs_test.jsonl`).
+`include: other.yaml` runs that recipe's stages first (its output_dir, seed and eval are defaults).
 Every stage's config is built and checked before the first stage starts.
 
 A finished stage leaves output_dir/<name>/r1_stage.json with a hash of its kind, the settings the
@@ -132,7 +133,7 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
     """Read a pipeline recipe, apply `key=value` overrides (output_dir, seed, <stage>.<field>), and
     build and check every stage's config."""
     path = Path(path)
-    data = read_yaml(path)
+    data = _with_included(path, read_yaml(path), set())
     extra = parse_overrides(overrides or [])
     for key in ("output_dir", "seed"):
         if key in extra:
@@ -159,6 +160,24 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
     for entry in recipe.stages:
         planned.append(_plan_stage(path, recipe, entry, planned))
     return Plan(recipe, planned)
+
+
+def _with_included(path: Path, data: dict[str, Any], seen: set[Path]) -> dict[str, Any]:
+    """`include: OTHER.yaml` (relative to this file): that recipe's stages run first, and its other keys
+    (output_dir, seed, eval) are defaults under this file's. Same settings, same output_dir: the same
+    stages, so a run of the larger recipe skips what a run of the included one finished."""
+    name = data.pop("include", None)
+    if name is None:
+        return data
+    other_path = (path.parent / str(name)).resolve()
+    if other_path in seen or other_path == path.resolve():
+        raise R1Error(f"{path}: include: {name} includes itself")
+    other = _with_included(other_path, read_yaml(other_path), seen | {path.resolve()})
+    stages = [dict(s, recipe=str(other_path.parent / s["recipe"])) if isinstance(s, dict) and s.get("recipe")
+              else s for s in other.get("stages") or []]
+    merged = merge_dicts({k: v for k, v in other.items() if k != "stages"},
+                         {k: v for k, v in data.items() if k != "stages"})
+    return {**merged, "stages": stages + list(data.get("stages") or [])}
 
 
 def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: list[Planned]) -> Planned:

@@ -168,3 +168,26 @@ def test_an_existing_model_is_a_stage_later_ones_can_name(tmp_path, tiny_model_d
     path.write_text(yaml.safe_dump({"output_dir": str(out), "stages": stages}))
     with pytest.raises(R1Error, match="neither an earlier stage .* nor an existing path"):
         load_pipeline(path)
+
+
+def test_an_included_recipe_runs_first_and_plans_the_same_stages(tmp_path):
+    out = tmp_path / "run"
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "base-stage.yaml").write_text(yaml.safe_dump(PRETRAIN))
+    first = tmp_path / "sub" / "first.yaml"  # its stage recipe is found beside it, not beside the includer
+    first.write_text(yaml.safe_dump({"output_dir": str(out), "seed": 1, "eval": {"n": 3},
+                                     "stages": [{"name": "base", "kind": "pretrain", "recipe": "base-stage.yaml"}]}))
+    more = tmp_path / "more.yaml"
+    more.write_text(yaml.safe_dump({"include": "sub/first.yaml", "seed": 1,
+                                    "stages": [{"name": "cold_start", "kind": "sft", "settings": dict(SFT)}]}))
+    alone, both = load_pipeline(first), load_pipeline(more)
+    assert [p.entry.name for p in both.stages] == ["base", "cold_start"]
+    assert both.stages[0].digest == alone.stages[0].digest  # a run of `first` is skipped by `more`
+    assert both.recipe.output_dir == str(out) and both.recipe.eval.n == 3
+    assert both.stages[1].config.model == f"{out}/base/final"
+    (tmp_path / "loop.yaml").write_text(yaml.safe_dump({"include": "loop.yaml", "stages": []}))
+    with pytest.raises(R1Error, match="includes itself"):
+        load_pipeline(tmp_path / "loop.yaml")
+    (tmp_path / "gone.yaml").write_text(yaml.safe_dump({"include": "nope.yaml", "stages": []}))
+    with pytest.raises(R1Error, match="nope.yaml: recipe file not found"):
+        load_pipeline(tmp_path / "gone.yaml")
