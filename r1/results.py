@@ -4,7 +4,9 @@
   (their eval/T*/<benchmark>/summary.json, written by `r1 eval`);
 - reward models: held-out pair accuracy, or accuracy and AUROC (their eval.json);
 - RL stages with held-out general prompts (stage 4): reward-model and oracle scores at the first and
-  the last evaluation (their log.jsonl), the over-optimisation check in numbers.
+  the last evaluation (their log.jsonl), the over-optimisation check in numbers;
+- trained models: parameters, training FLOPs and time (their final/r1_final.json), so runs given the
+  same compute (distillation against RL) can be checked.
 """
 
 from __future__ import annotations
@@ -102,10 +104,35 @@ def _table(columns: list[str], cells: list[list[str]]) -> list[str]:
             *["| " + " | ".join(row) + " |" for row in cells]] if cells else []
 
 
+def compute_rows(stages) -> list[dict[str, Any]]:
+    """Each trained model's parameters, training FLOPs and training seconds (its final/r1_final.json, as
+    the trainers count them: r1.train.flops); a distillation adds the teacher's generation FLOPs."""
+    rows = []
+    for planned in stages:
+        marker = planned.out / "final" / "r1_final.json"
+        info = json.loads(marker.read_text()) if marker.is_file() else {}
+        if "flops" not in info:
+            continue
+        distill = planned.out / "distill.json"
+        teacher = json.loads(distill.read_text()).get("teacher_flops") if distill.is_file() else None
+        rows.append({**info, "stage": planned.entry.name, "teacher_flops": teacher})
+    return rows
+
+
+COMPUTE_COLUMNS = ["trained model", "parameters", "steps", "training FLOPs", "training time", "teacher FLOPs"]
+
+
+def compute_table(stages) -> list[str]:
+    return _table(COMPUTE_COLUMNS, [
+        [r["stage"], f"{r.get('parameters', 0):,}", str(r.get("steps", "—")), f"{r['flops']:.3g}",
+         f"{r.get('train_s', 0):.0f} s", "—" if r["teacher_flops"] is None else f"{r['teacher_flops']:.3g}"]
+        for r in compute_rows(stages)])
+
+
 def write_results(output_dir: str | Path, stages) -> Path:
     """output_dir/results.md from every stage's evaluation (see the module docstring)."""
     lines = model_table(stages)
-    for table in (reward_model_table(stages), general_table(stages)):
+    for table in (reward_model_table(stages), general_table(stages), compute_table(stages)):
         if table:
             lines += ["", *table]
     out = Path(output_dir) / "results.md"

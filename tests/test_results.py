@@ -38,3 +38,16 @@ def test_results_md_tabulates_models_reward_models_and_the_oracle(tmp_path):
 def test_without_reward_models_or_general_prompts_only_the_model_table(tmp_path):
     text = write_results(tmp_path, [stage(tmp_path, "zero", "model")]).read_text()
     assert text.count("\n") == 2 and "reward model" not in text and "oracle" not in text
+
+
+def test_trained_models_get_a_compute_row_and_a_distillation_its_teachers_flops(tmp_path):
+    rl, student = stage(tmp_path, "student_zero", "model"), stage(tmp_path, "student_distill", "model")
+    for s, info in ((rl, {"steps": 21, "parameters": 456096, "flops": 5.74e11, "train_s": 9.9}),
+                    (student, {"steps": 96, "parameters": 456096, "flops": 5.45e11, "train_s": 11.3})):
+        (s.out / "final").mkdir()
+        (s.out / "final" / "r1_final.json").write_text(json.dumps({"stage": "x", **info}))
+    (student.out / "distill.json").write_text(json.dumps({"teacher_flops": 9.48e11}))
+    text = write_results(tmp_path, [rl, student, stage(tmp_path, "data", "data")]).read_text()
+    assert "| student_zero | 456,096 | 21 | 5.74e+11 | 10 s | — |" in text
+    assert "| student_distill | 456,096 | 96 | 5.45e+11 | 11 s | 9.48e+11 |" in text
+    assert "| data |" not in text
