@@ -90,5 +90,6 @@ def _print_and_save(rows: list[dict], out: Path, temperature: str) -> Path:
     lines += ["", *findings_table(found)]
     path = out / "paper.md"
     path.write_text("\n".join(lines) + "\n")
-    stdout.print(f"tables: {path}\nevery stage's numbers: {out / 'results.md'}")
+    stdout.print(f"tables: {path}\nevery stage's numbers: {out / 'results.md'}\n"
+                 f"the report (curves, chains of thought side by side): {out / 'report.html'}")
     return path
