@@ -218,12 +218,14 @@ def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, eng
             prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
                        for r in chunk]
             params.seed = cfg.seed + start  # resuming regenerates the same samples
-            pairs = [(record, rollout) for record, rollouts in zip(chunk, engine.generate(prompts, params))
+            pairs = [(record, prompt, rollout)
+                     for record, prompt, rollouts in zip(chunk, prompts, engine.generate(prompts, params))
                      for rollout in rollouts if (str(record["id"]), rollout.sample_index) not in done]
-            verdicts = score(task, [r for r, _ in pairs], [ro.text for _, ro in pairs])
+            verdicts = score(task, [r for r, _, _ in pairs], [ro.text for _, _, ro in pairs])
             prefilled = cfg.response_prefix.strip().startswith("<think>")
-            for (record, rollout), (answer, correct) in zip(pairs, verdicts):
-                row = {"id": record["id"], "sample": rollout.sample_index, "completion": rollout.text,
+            for (record, prompt, rollout), (answer, correct) in zip(pairs, verdicts):
+                row = {"id": record["id"], "sample": rollout.sample_index, "prompt": prompt,
+                       "completion": rollout.text,
                        "answer": answer, "correct": correct, "tokens": len(rollout.token_ids),
                        "finished": rollout.finished, **style(rollout.text, prefilled)}
                 done[(str(record["id"]), rollout.sample_index)] = row

@@ -11,13 +11,13 @@ from r1.errors import R1Error
 from r1.eval.metrics import pass_at_k
 from r1.eval.run import EvalConfig, load_records, run_eval
 from r1.models.corpus import render_chat
-from r1.prompts import BOXED_SUFFIX
+from r1.prompts import BOXED_SUFFIX, build_prompt
 from r1.rewards.extract import extract_answer
 from r1.rollout import Rollout
 from r1.tasks import generate, verify
 from r1.tasks.expr import evaluate
 
-FIELDS = {"id", "sample", "completion", "answer", "correct", "tokens", "finished", "format_r1_zero",
+FIELDS = {"id", "sample", "prompt", "completion", "answer", "correct", "tokens", "finished", "format_r1_zero",
           "format_readable", "mixed_language"}
 N, K = 5, 3
 
@@ -54,6 +54,7 @@ def test_samples_file(uninterrupted, tiny_tokenizer):
     for row in rows:
         assert set(row) == FIELDS
         record = by_id[row["id"]]
+        assert row["prompt"] == build_prompt(tiny_tokenizer, record["problem"], "chat", "")  # as sampled
         assert row["answer"] == extract_answer(row["completion"])
         assert row["correct"] == verify(record, row["answer"])
         assert row["tokens"] == len(tiny_tokenizer.encode(row["completion"], add_special_tokens=False))
