@@ -10,7 +10,7 @@ from pydantic import Field
 
 from r1.config import StageConfig, build_config
 from r1.errors import R1Error
-from r1.train.config import PositiveInt
+from r1.train.config import Difficulty, PositiveInt
 
 PROMPT_FIELDS = ("data", "data_split", "task", "fields", "families", "difficulty", "train_problems", "n", "k")
 """Fields distill hands to rejection-sample as they are (documented there: `r1 rejection-sample --help`)."""
@@ -35,11 +35,11 @@ class DistillConfig(StageConfig):
     """As rejection-sample's `fields`."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic"])
     """As rejection-sample's `families` (used without `data`)."""
-    difficulty: int | None = None
+    difficulty: Difficulty | None = None
     """As rejection-sample's `difficulty`."""
     train_problems: int = 100
     """As rejection-sample's `train_problems`: prompts per tiny-world family."""
-    n: int | None = None
+    n: PositiveInt | None = None
     """As rejection-sample's `n`: only the first n records of `data`."""
     k: PositiveInt = 4
     """Teacher samples per prompt; the correct ones, filtered (and capped by sample.max_per_prompt),

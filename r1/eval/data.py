@@ -63,8 +63,8 @@ def load_benchmark(name: str, n: int | None = None, seed: int = 0) -> tuple[list
         from r1.tasks import generate
 
         family, _, level = name.split(":", 1)[1].partition("@")
-        if level and not level.isdigit():
-            raise R1Error(f"benchmark: {name!r}: the difficulty after @ must be a whole number")
+        if level and (not level.isdigit() or int(level) < 1):
+            raise R1Error(f"benchmark: {name!r}: the difficulty after @ must be a whole number >= 1")
         return generate(family, "test", n or 200, seed=seed, difficulty=int(level) if level else None), "tiny"
     if name not in BENCHMARKS:
         known = ", ".join([*BENCHMARKS, "tiny:<family>[@difficulty]"])

@@ -22,6 +22,7 @@ from r1.eval.scoring import TASKS, score_batch, style
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
+from r1.train.config import PositiveInt, Temperature, TopP
 
 
 class SamplingConfig(StageConfig):
@@ -29,13 +30,13 @@ class SamplingConfig(StageConfig):
 
     model: str
     """Local Hugging Face model directory to sample from (to evaluate it, or to draw data from it)."""
-    k: int = 16
+    k: PositiveInt = 16
     """Samples per problem."""
-    temperature: float = 0.6
-    """Sampling temperature."""
-    top_p: float = 0.95
-    """Nucleus sampling threshold."""
-    max_new_tokens: int = 512
+    temperature: Temperature = 0.6
+    """Sampling temperature (0: greedy, every sample the most likely completion)."""
+    top_p: TopP = 0.95
+    """Nucleus sampling threshold, in (0, 1] (1: off)."""
+    max_new_tokens: PositiveInt = 512
     """Longest completion."""
     template: Template = "chat"
     """chat (the tokenizer's template), r1_zero (the paper's plain-text template) or plain."""
@@ -45,7 +46,7 @@ class SamplingConfig(StageConfig):
     """Forced start of every response, e.g. "<think>\\n"."""
     stop: list[str] = ["</answer>"]
     """Generation also ends after these strings."""
-    batch_size: int = 64
+    batch_size: PositiveInt = 64
     """Sequences per generate call (hf engine)."""
     engine: Literal["hf", "vllm"] = "hf"
     """Rollout engine: hf (Hugging Face generate, any machine) or vllm (needs the vllm extra)."""
@@ -60,8 +61,9 @@ class EvalConfig(SamplingConfig):
     """The split of `data` to evaluate, when it has splits (a DatasetDict directory, hf:NAME)."""
     task: str | None = None
     """How `data` is scored: math, gsm8k, code or tiny."""
-    n: int | None = None
-    """Evaluate only the first n problems (tiny: how many held-out problems to draw)."""
+    n: PositiveInt | None = None
+    """Evaluate only the first n problems (tiny: how many held-out problems to draw); None: all of them
+    (tiny: 200)."""
     resume: bool = True
     """Reuse the samples an earlier run wrote into output_dir, which must have used the same model
     (by content), data and sampling settings; false deletes them and starts afresh."""

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from r1.train.config import Count, PositiveInt, Share, TrainConfig
+from r1.train.config import Count, Difficulty, PositiveInt, Share, Temperature, TopP, TrainConfig
 from r1.errors import R1Error
 from r1.grpo.window import ContextSchedule, largest_window
 from r1.models.lora import LoraSettings
@@ -25,7 +25,7 @@ class GRPOConfig(TrainConfig):
     """Local Hugging Face directory of the policy to start from (the base model for R1-Zero)."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic"])
     """Tiny-world task families whose 'train' split gives the prompts (ignored when `data` is set)."""
-    difficulty: int | None = None
+    difficulty: Difficulty | None = None
     """Difficulty of the tiny-world prompts; None uses each family's default."""
     train_problems: int = 5000
     """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
@@ -66,16 +66,17 @@ class GRPOConfig(TrainConfig):
     overlong_prompts: Literal["refuse", "drop"] = "refuse"
     """A prompt longer than max_prompt_tokens stops the run before training (refuse) or is left out
     (drop; setup prints how many), as SFT's `overlong`; never truncated, which would cut the question."""
-    max_new_tokens: int = 64
+    max_new_tokens: PositiveInt = 64
     """Longest completion; a completion cut here is 'truncated'. With a context_schedule: the first
     window (adaptive: where it starts; staged: until the first stage)."""
     context_schedule: ContextSchedule = Field(default_factory=ContextSchedule)
     """How the window (max_new_tokens) changes during the run: fixed, staged or adaptive
     (r1.grpo.window, docs/context-window.md); the window of each step is logged as max_new_tokens."""
-    temperature: float = 1.0
-    """Sampling temperature of the rollouts (the log-probs are taken at the same temperature)."""
-    top_p: float = 1.0
-    """Nucleus sampling threshold of the rollouts."""
+    temperature: Annotated[float, Field(gt=0)] = 1.0
+    """Sampling temperature of the rollouts (the log-probs are taken at the same temperature); > 0, as a
+    greedy group would have nothing to compare."""
+    top_p: TopP = 1.0
+    """Nucleus sampling threshold of the rollouts, in (0, 1] (1: off)."""
     stop: list[str] = Field(default_factory=lambda: ["</answer>"])
     """Generation ends after these strings (kept in the completion, followed by eos in training)."""
     template: Template = "chat"
@@ -135,17 +136,17 @@ class GRPOConfig(TrainConfig):
     and the reference and policy forwards. On 2 CPU cores a step of the tiny model took a third less
     time; the price is a compile at the start of every process, 10-25 s once inductor's on-disk cache
     holds the kernels and ~2 min before (needs a C++ compiler). Worth it for long runs."""
-    eval_every: int = 0
+    eval_every: Count = 0
     """Held-out pass@1 every this many steps, and at the end (0: never)."""
     eval_benchmarks: list[str] = Field(default_factory=list)
     """Benchmarks to evaluate (e.g. tiny:arithmetic, tiny:arithmetic@2); empty means each training
     family's held-out split at the training difficulty."""
-    eval_problems: int = 100
-    """Held-out problems per benchmark."""
-    eval_k: int = 4
+    eval_problems: PositiveInt = 100
+    """Held-out problems per benchmark (eval_every = 0 turns the eval off)."""
+    eval_k: PositiveInt = 4
     """Samples per held-out problem."""
-    eval_temperature: float | None = None
-    """Eval sampling temperature; None uses `temperature`."""
+    eval_temperature: Temperature | None = None
+    """Eval sampling temperature (0: greedy); None uses `temperature`."""
     eval_max_new_tokens: PositiveInt | None = None
     """Eval completion budget; None: the largest window the context_schedule can reach (max_new_tokens
     when fixed), the same at every eval, so the curve shows the policy, not the window."""
@@ -189,9 +190,6 @@ class GRPOConfig(TrainConfig):
             (self.group_size < 2, f"group_size (G) must be >= 2 so completions can be compared, "
                                   f"got {self.group_size}"),
             (self.prompts_per_step < 1, f"prompts_per_step must be >= 1, got {self.prompts_per_step}"),
-            (self.max_new_tokens < 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}"),
-            (self.temperature <= 0, f"temperature must be > 0 for RL sampling, got {self.temperature}"),
-            (not 0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p}"),
             (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
             (self.beta < 0, f"beta must be >= 0, got {self.beta}"),
             (self.eps_low < 0 or self.eps_high < 0, "eps_low and eps_high must be >= 0"),

@@ -25,7 +25,7 @@ from r1.models.tokenizer import train_char_tokenizer
 from r1.progress import console
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.train.checkpoint import is_final
-from r1.train.config import Count, PositiveInt, Rate, Share, TrainConfig
+from r1.train.config import Count, Difficulty, PositiveInt, Rate, Share, TrainConfig
 from r1.train.flops import parameter_count, train_flops
 from r1.train.loop import Hooks, TrainRun, fit, make_optimizer, open_run, record_config, resume
 
@@ -36,7 +36,7 @@ class PretrainConfig(TrainConfig):
     families: dict[str, float] = Field(default_factory=lambda: {"arithmetic": 0.7, "linear": 0.15,
                                                                 "countdown": 0.15})
     """Task families in the corpus and their shares of documents."""
-    difficulty: int | None = None
+    difficulty: Difficulty | None = None
     """Difficulty of the corpus problems; None uses each family's default."""
     cot_share: Share = 0.3
     """Share of documents that reason step by step (always correctly)."""

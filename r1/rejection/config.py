@@ -10,6 +10,7 @@ from r1.eval.run import SamplingConfig
 from r1.eval.scoring import TASKS
 from r1.rejection.filters import FilterSettings
 from r1.rejection.judge import JudgeSettings
+from r1.train.config import Difficulty, PositiveInt
 
 SAMPLING_FIELDS = ("model", "data", "data_split", "task", "fields", "families", "difficulty", "train_problems", "n",
                    "k", "temperature", "top_p", "max_new_tokens", "template", "suffix", "response_prefix",
@@ -35,11 +36,11 @@ class RejectionConfig(SamplingConfig):
     """Columns of `data` under r1's names, e.g. {problem: question, answer: final_answer}."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic"])
     """Tiny-world task families whose train split gives the prompts (when `data` is not set)."""
-    difficulty: int | None = None
+    difficulty: Difficulty | None = None
     """Difficulty of the tiny-world prompts; None uses each family's default."""
     train_problems: int = 100
     """Problems drawn per tiny-world family (with `families`)."""
-    n: int | None = None
+    n: PositiveInt | None = None
     """With `data`: only its first n records (None: all of them)."""
     filters: FilterSettings = Field(default_factory=FilterSettings)
     """Which correct responses are dropped, each filter switchable (see r1.rejection.filters)."""
@@ -72,10 +73,6 @@ class RejectionConfig(SamplingConfig):
              f"task: {self.task!r} needs data; the tiny-world families are scored by their verifiers"),
             (not self.data and not self.families, "no prompts: give families or data"),
             (not self.data and self.train_problems < 1, "train_problems must be >= 1 with families"),
-            (self.n is not None and self.n < 1, f"n must be >= 1 (or null for every record), got {self.n}"),
-            (self.k < 1, f"k must be >= 1, got {self.k}"),
-            (self.max_new_tokens < 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}"),
-            (self.batch_size < 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.max_per_prompt is not None and self.max_per_prompt < 1,
              f"max_per_prompt must be >= 1 (or null for no cap), got {self.max_per_prompt}"),
             (not 0 <= self.non_reasoning_share < 1,

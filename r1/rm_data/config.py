@@ -7,6 +7,7 @@ from pydantic import Field
 from r1.errors import R1Error
 from r1.eval.run import SamplingConfig
 from r1.tasks.writer import WriterSettings
+from r1.train.config import PositiveInt
 
 SAMPLING_FIELDS = ("model", "prompts", "train_prompts", "test_prompts", "kinds", "k", "temperature", "top_p",
                    "max_new_tokens", "template", "suffix", "response_prefix", "stop", "batch_size", "engine",
@@ -22,9 +23,9 @@ class RMDataConfig(SamplingConfig):
     model: str | None = None
     """Local Hugging Face model directory whose samples are candidates (e.g. the stage-3 SFT model);
     None: only written responses."""
-    k: int = 4
+    k: PositiveInt = 4
     """Samples per prompt from `model`."""
-    max_new_tokens: int = 256
+    max_new_tokens: PositiveInt = 256
     """Longest sampled completion."""
     suffix: str = ""
     """Appended to each prompt (general prompts need no instruction)."""
@@ -60,7 +61,6 @@ class RMDataConfig(SamplingConfig):
         problems = [
             (not self.model and self.writer_per_prompt < 1,
              "no responses to label: give model, or writer_per_prompt >= 1"),
-            (self.k < 1, f"k must be >= 1, got {self.k}"),
             (self.writer_per_prompt < 0, f"writer_per_prompt must be >= 0, got {self.writer_per_prompt}"),
             (not self.prompts and self.train_prompts < 1, f"train_prompts must be >= 1, got {self.train_prompts}"),
             (not self.prompts and self.test_prompts < 0, f"test_prompts must be >= 0, got {self.test_prompts}"),

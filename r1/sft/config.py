@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from r1.train.config import Count, TrainConfig
+from r1.train.config import Count, Difficulty, PositiveInt, Temperature, TrainConfig
 from r1.errors import R1Error
 from r1.models.lora import LoraSettings
 from r1.prompts import Template
@@ -23,7 +23,7 @@ class SFTConfig(TrainConfig):
     families: list[str] = Field(default_factory=list)
     """Without `data`: tiny-world families whose 'train' problems become step-by-step solutions
     in the R1 format, <think>steps</think><answer>answer</answer>."""
-    difficulty: int | None = None
+    difficulty: Difficulty | None = None
     """Difficulty of the tiny-world problems; None uses each family's default."""
     train_problems: int = 2000
     """Records drawn per family (with `families`)."""
@@ -59,13 +59,13 @@ class SFTConfig(TrainConfig):
     """Write output_dir/checkpoint every this many steps (0: only at the end)."""
     eval_benchmarks: list[str] = Field(default_factory=list)
     """Held-out benchmarks scored at the end (e.g. tiny:arithmetic); empty: no eval."""
-    eval_problems: int = 100
+    eval_problems: PositiveInt = 100
     """Held-out problems per benchmark."""
-    eval_k: int = 4
+    eval_k: PositiveInt = 4
     """Samples per held-out problem."""
-    eval_temperature: float = 1.0
-    """Eval sampling temperature."""
-    eval_max_new_tokens: int = 256
+    eval_temperature: Temperature = 1.0
+    """Eval sampling temperature (0: greedy)."""
+    eval_max_new_tokens: PositiveInt = 256
     """Longest eval completion."""
     stop: list[str] = Field(default_factory=lambda: ["</answer>"])
     """Eval generation also ends after these strings."""

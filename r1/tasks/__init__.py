@@ -29,6 +29,8 @@ def sample_problems(family: str, split: str, n: int, seed: int = 0,
     if split not in SPLITS:
         raise R1Error(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
     fam = get_family(family)
+    if difficulty is not None and difficulty < 1:  # 0 would silently mean the default, below 1 degenerate problems
+        raise R1Error(f"difficulty must be >= 1 (1 = easiest), got {difficulty}")
     level = difficulty or fam.default_difficulty
     rng = random.Random(f"{family}/{split}/{seed}/{level}")
     seen: set[str] = set()

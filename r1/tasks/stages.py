@@ -12,7 +12,7 @@ from pydantic import Field
 from r1.config import StageConfig
 from r1.progress import console
 from r1.tasks.writer import WriterSettings
-from r1.train.config import PositiveInt
+from r1.train.config import Difficulty, PositiveInt
 from r1.train.data import write_records
 
 
@@ -21,7 +21,7 @@ class ColdStartDataConfig(StageConfig):
     """Records, split evenly over the families."""
     families: list[str] = Field(default_factory=lambda: ["arithmetic", "linear", "countdown"])
     """Task families the problems come from (their train split)."""
-    difficulty: int | None = None
+    difficulty: Difficulty | None = None
     """Difficulty of the problems; None uses each family's default."""
     style: Literal["prose", "steps"] = "prose"
     """How the reasoning is written (r1.tasks.cold_start.STYLES): English sentences, or the base

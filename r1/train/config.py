@@ -16,6 +16,12 @@ PositiveInt = Annotated[int, Field(ge=1)]
 Count = Annotated[int, Field(ge=0)]
 Rate = Annotated[float, Field(gt=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
+Temperature = Annotated[float, Field(ge=0)]
+"""A sampling temperature: 0 is greedy."""
+TopP = Annotated[float, Field(gt=0, le=1)]
+"""A nucleus-sampling threshold: the smallest set of tokens whose probability reaches it."""
+Difficulty = Annotated[int, Field(ge=1)]
+"""A tiny-world difficulty (1 = easiest)."""
 
 
 class TrainConfig(StageConfig):
