@@ -7,7 +7,6 @@ claim holds here. A stage that is missing from the run leaves its finding out, n
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
@@ -31,6 +30,13 @@ def _mean(rows: Rows, key: str) -> float:
     return mean(r.get(key) or 0.0 for r in rows)
 
 
+def _compare(rows: Rows, t: str, before: str, after: str, *keys: str) -> list[tuple[float, float]] | None:
+    """For each key, (mean over the families of stage `before`, of stage `after`) at temperature t;
+    None when either stage was not evaluated."""
+    a, b = _rows(rows, before, t), _rows(rows, after, t)
+    return [(_mean(a, key), _mean(b, key)) for key in keys] if a and b else None
+
+
 def _family(rows: Rows, family: str) -> dict[str, Any]:
     return next(r for r in rows if r["family"] == family)
 
@@ -48,11 +54,10 @@ def r1_zero(rows: Rows, t: str, family: str = "arithmetic") -> Finding | None:
 
 
 def language_reward(rows: Rows, t: str) -> Finding | None:
-    plain, lang = _rows(rows, "zero", t), _rows(rows, "zero_language", t)
-    if not (plain and lang):
+    compared = _compare(rows, t, "zero", "zero_language", "mixed_language", "pass@1")
+    if compared is None:
         return None
-    mixed = (_mean(plain, "mixed_language"), _mean(lang, "mixed_language"))
-    acc = (_mean(plain, "pass@1"), _mean(lang, "pass@1"))
+    mixed, acc = compared
     return Finding(
         "The language-consistency reward removes mixed-language reasoning at a small accuracy cost",
         f"mixed-language samples {mixed[0]:.1%} → {mixed[1]:.1%}, mean pass@1 {acc[0]:.1%} → {acc[1]:.1%} "
@@ -75,11 +80,10 @@ def majority_vote(rows: Rows, t: str) -> Finding | None:
 
 
 def readable_format(rows: Rows, t: str) -> Finding | None:
-    zero, cold = _rows(rows, "zero", t), _rows(rows, "cold_start", t)
-    if not (zero and cold):
+    compared = _compare(rows, t, "zero", "cold_start", "format_readable", "mixed_language")
+    if compared is None:
         return None
-    shares = (_mean(zero, "format_readable"), _mean(cold, "format_readable"))
-    mixed = (_mean(zero, "mixed_language"), _mean(cold, "mixed_language"))
+    shares, mixed = compared
     return Finding(
         "The cold start gives R1 a readable format (reasoning, then a summary) in one language",
         f"readable format {shares[0]:.1%} → {shares[1]:.1%}, mixed language {mixed[0]:.1%} → {mixed[1]:.1%} "
@@ -88,24 +92,21 @@ def readable_format(rows: Rows, t: str) -> Finding | None:
 
 
 def distillation(rows: Rows, t: str, out: Path | None = None) -> Finding | None:
-    distilled, rl = _rows(rows, "student_distill", t), _rows(rows, "student_zero", t)
-    if not (distilled and rl):
+    compared = _compare(rows, t, "student_distill", "student_zero", "pass@1")
+    if compared is None:
         return None
-    acc = (_mean(distilled, "pass@1"), _mean(rl, "pass@1"))
+    acc, = compared
     compute = ""
     if out is not None:
-        flops = [_flops(out / name) for name in ("student_distill", "student_zero")]
+        from r1.train.checkpoint import final_info
+
+        flops = [final_info(out / name / "final").get("flops") for name in ("student_distill", "student_zero")]
         if None not in flops:
             compute = f", at {flops[0]:.2g} and {flops[1]:.2g} training FLOPs"
     return Finding(
         "Distillation beats RL on a small model",
         f"student mean pass@1: distilled {acc[0]:.1%}, R1-Zero RL {acc[1]:.1%}{compute}",
         acc[0] > acc[1])
-
-
-def _flops(stage_dir: Path) -> float | None:
-    marker = stage_dir / "final" / "r1_final.json"
-    return json.loads(marker.read_text()).get("flops") if marker.is_file() else None
 
 
 CHECKS: list[Callable[..., Finding | None]] = [r1_zero, language_reward, majority_vote, readable_format]

@@ -107,10 +107,11 @@ def _table(columns: list[str], cells: list[list[str]]) -> list[str]:
 def compute_rows(stages) -> list[dict[str, Any]]:
     """Each trained model's parameters, training FLOPs and training seconds (its final/r1_final.json, as
     the trainers count them: r1.train.flops); a distillation adds the teacher's generation FLOPs."""
+    from r1.train.checkpoint import final_info  # torch: only when a pipeline writes its results
+
     rows = []
     for planned in stages:
-        marker = planned.out / "final" / "r1_final.json"
-        info = json.loads(marker.read_text()) if marker.is_file() else {}
+        info = final_info(planned.out / "final")
         if "flops" not in info:
             continue
         distill = planned.out / "distill.json"

@@ -37,7 +37,7 @@ from r1.errors import R1Error, named
 from r1.models.load import check_model_dir, load_tokenizer
 from r1.progress import console
 from r1.rejection.config import RejectionConfig
-from r1.train.checkpoint import FINAL_MARKER, has_checkpoint
+from r1.train.checkpoint import final_info, has_checkpoint
 from r1.train.flops import forward_flops, parameter_count_of
 
 STAGE = "distill"
@@ -141,6 +141,6 @@ def teacher_compute(cfg: RejectionConfig) -> dict[str, Any]:
 
 def student_compute(student: str, final: Path) -> dict[str, Any]:
     """The student's SFT as its final/r1_final.json records it."""
-    done = json.loads((final / FINAL_MARKER).read_text())
+    done = final_info(final)
     return {"student": str(check_model_dir(student, "student")), "student_parameters": done["parameters"],
             "student_steps": done["steps"], "student_flops": done["flops"], "student_train_s": done["train_s"]}

@@ -3,7 +3,6 @@ read at the last real token of each sequence, loaded for training or scoring, an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from transformers import AutoModelForSequenceClassification
 
 from r1.errors import R1Error
 from r1.models.load import check_model_dir
-from r1.train.checkpoint import FINAL_MARKER
+from r1.train.checkpoint import final_info
 
 INFO_KEY = "reward_model"
 """Key of the r1_final.json marker that records objective, on and center of a trained reward model."""
@@ -46,10 +45,7 @@ def load_for_scoring(path: str | Path, device) -> Any:
 
 def reward_model_info(path: str | Path) -> dict[str, Any]:
     """What `r1 train-rm` recorded beside the model (objective, on, center); {} for another RM."""
-    marker = check_model_dir(path, "rm") / FINAL_MARKER
-    if not marker.is_file():
-        return {}
-    return json.loads(marker.read_text()).get(INFO_KEY, {})
+    return final_info(check_model_dir(path, "rm")).get(INFO_KEY, {})
 
 
 def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

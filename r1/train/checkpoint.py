@@ -118,6 +118,13 @@ def save_final(accelerator, model, tokenizer, out: Path, info: dict[str, Any] | 
     accelerator.wait_for_everyone()
 
 
+def final_info(path: str | Path) -> dict[str, Any]:
+    """What a stage recorded in a finished model directory's marker (steps, parameters, flops, train_s,
+    ...); {} when there is none (a model no r1 stage wrote, or one not finished)."""
+    marker = recover_dir(Path(path)) / FINAL_MARKER
+    return json.loads(marker.read_text()) if marker.is_file() else {}
+
+
 def is_final(path: str | Path) -> bool:
     """True for a model directory a stage finished writing (its marker is there)."""
     return (recover_dir(Path(path)) / FINAL_MARKER).is_file()
