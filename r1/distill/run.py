@@ -121,18 +121,15 @@ def make_traces(cfg: RejectionConfig, out: Path) -> Path:
 
 def teacher_compute(cfg: RejectionConfig) -> dict[str, Any]:
     """The teacher's generation FLOPs: 2 N_teacher per token of every sample, prompt and completion
-    (r1.train.flops; a judge's calls, with task=judge, are not counted)."""
+    (r1.train.flops; a judge's calls, with task=judge, are not counted). Each sample row holds the
+    prompt the teacher saw; a prompt is tokenized once for its k samples."""
     from r1.eval.run import done_samples
-    from r1.prompts import build_prompt
-    from r1.rejection.run import load_prompts
 
     tokenizer = load_tokenizer(cfg.model, "teacher")
-    prompts = {str(r["id"]): build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
-               for r in load_prompts(cfg)}
+    rows = list(done_samples(Path(cfg.output_dir) / "samples.jsonl").values())
+    prompts = {str(row["id"]): row["prompt"] for row in rows}
     ids = tokenizer(list(prompts.values()), add_special_tokens=False)["input_ids"]  # as the engines encode
     prompt_tokens = dict(zip(prompts, map(len, ids)))
-    rows = [row for row in done_samples(Path(cfg.output_dir) / "samples.jsonl").values()
-            if str(row["id"]) in prompt_tokens]
     tokens = sum(prompt_tokens[str(row["id"])] + row["tokens"] for row in rows)
     parameters = parameter_count_of(cfg.model, "teacher")
     return {"teacher": str(check_model_dir(cfg.model, "teacher")), "teacher_parameters": parameters,
