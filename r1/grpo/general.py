@@ -73,26 +73,27 @@ def evaluate_general(cfg, run, step: int, records: list[dict[str, Any]]) -> dict
     run.engine.wake_up()
     groups = run.engine.generate(prompts, params) if prompts else []
     run.engine.sleep()
+    sampled = [record for record, group in zip(mine, groups) for _ in group]  # each sample's record
     rollouts = [ro for group in groups for ro in group]
-    flat = [(record, ro.text) for record, group in zip(mine, groups) for ro in group]
-    texts = [text for _, text in flat]
+    texts = [ro.text for ro in rollouts]
     scored: dict[str, list[float]] = {}
-    if flat:  # scored exactly as training scores its rollouts
-        totals, components = score(run.combiner, [record for record, _ in flat], rollouts)
+    if rollouts:  # scored exactly as training scores its rollouts
+        totals, components = score(run.combiner, sampled, rollouts)
         scored = {"reward": totals.tolist(), **{f"{_kind(run.combiner, name)}/{name}": column
                                                 for name, column in components.items()},
-                  **{f"oracle/{name}": column for name, column in _oracle_scores([r for r, _ in flat], texts).items()}}
+                  **{f"oracle/{name}": column for name, column in _oracle_scores(sampled, texts).items()}}
     metrics = {}
-    count = sum_ranks(run.accelerator, len(flat))
+    count = sum_ranks(run.accelerator, len(rollouts))
     for name in sorted(scored):  # every rank holds the same components: the same collectives in order
         values = [v for v in scored[name] if not math.isnan(v)]
         total, n = sum_ranks(run.accelerator, sum(values)), sum_ranks(run.accelerator, len(values))
         metrics[f"general/{name}"] = total / n if n else math.nan
-    if run.accelerator.is_main_process and flat:
+    if run.accelerator.is_main_process and rollouts:
         out = Path(cfg.output_dir) / "eval" / f"step_{step:06d}" / "general.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)
         rows = [{"id": r.get("id"), "kind": r.get("kind"), "prompt": r["problem"], "completion": t,
-                 **{name: column[i] for name, column in scored.items()}} for i, (r, t) in enumerate(flat)]
+                 **{name: column[i] for name, column in scored.items()}}
+                for i, (r, t) in enumerate(zip(sampled, texts))]
         out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     metrics["general/samples"] = count
     return metrics
