@@ -44,6 +44,11 @@ def read_jsonl_lines(path: str | Path, field: str = "data") -> list[tuple[int, d
     return records
 
 
+def shipped_task(data: str) -> str | None:
+    """The scorer of the shipped benchmark `data` names (e.g. gsm8k); None for a file or directory."""
+    return BENCHMARKS[data][1] if data in BENCHMARKS and not Path(data).exists() else None
+
+
 def benchmark_path(name: str, split: str = "test") -> Path:
     """The shipped file of a benchmark's split (test, or train where TRAIN_FILES has one)."""
     if split == "test":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from r1.errors import R1Error
-from r1.eval.data import BENCHMARKS
+from r1.eval.data import shipped_task
 from r1.eval.run import SamplingConfig
 from r1.eval.scoring import TASKS
 from r1.rejection.filters import FilterSettings
@@ -62,7 +62,7 @@ class RejectionConfig(SamplingConfig):
         """How samples are checked: `task`, or tiny (each record's family) for the tiny-world prompts."""
         if not self.data:
             return "tiny"
-        return self.task or (BENCHMARKS[self.data][1] if self.data in BENCHMARKS else None)
+        return self.task or shipped_task(self.data)
 
     def check(self) -> None:
         """Refuse settings that cannot run, with one clear line (an R1Error)."""

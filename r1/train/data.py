@@ -28,11 +28,11 @@ def load_training_records(data: str, split: str = "train", task: str | None = No
     hf:NAME (the given split); never empty. `fields` maps r1's names to the data's columns
     ({problem: question}); TRL's `prompt` (text or chat messages) stands for `problem`. A record without
     `task` gets `task`, or a shipped benchmark's scorer, so the accuracy reward scores it right."""
-    from r1.eval.data import BENCHMARKS, benchmark_path, load_data, read_jsonl
+    from r1.eval.data import benchmark_path, load_data, read_jsonl, shipped_task
 
-    if data in BENCHMARKS and not Path(data).exists():
+    if shipped_task(data):
         records = read_jsonl(benchmark_path(data, split), "data")
-        task = task or BENCHMARKS[data][1]
+        task = task or shipped_task(data)
     else:
         records = load_data(data, split=split, need_problem=False)
     if not records:
