@@ -123,7 +123,7 @@ def teacher_compute(cfg: RejectionConfig) -> dict[str, Any]:
     """The teacher's generation FLOPs: 2 N_teacher per token of every sample, prompt and completion
     (r1.train.flops; a judge's calls, with task=judge, are not counted). Each sample row holds the
     prompt the teacher saw; a prompt is tokenized once for its k samples."""
-    from r1.eval.run import done_samples
+    from r1.eval.data import done_samples
 
     tokenizer = load_tokenizer(cfg.model, "teacher")
     rows = list(done_samples(Path(cfg.output_dir) / "samples.jsonl").values())

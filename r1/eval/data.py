@@ -49,6 +49,19 @@ def shipped_task(data: str) -> str | None:
     return BENCHMARKS[data][1] if data in BENCHMARKS and not Path(data).exists() else None
 
 
+def done_samples(path: Path) -> dict[tuple[str, int], dict]:
+    """Samples already written by an earlier, interrupted run (a torn last line is ignored)."""
+    done: dict[tuple[str, int], dict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[(str(row["id"]), row["sample"])] = row
+    return done
+
+
 def benchmark_path(name: str, split: str = "test") -> Path:
     """The shipped file of a benchmark's split (test, or train where TRAIN_FILES has one)."""
     if split == "test":

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from r1.config import StageConfig, first_change, save_config
 from r1.errors import R1Error
-from r1.eval.data import load_benchmark, load_data
+from r1.eval.data import done_samples, load_benchmark, load_data
 from r1.eval.scoring import TASKS, score_batch, style
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
@@ -129,19 +129,6 @@ def check_resumable(out: Path, source: dict[str, Any], resume: bool) -> None:
             f"{key} was {earlier.get(key)!r}, now {source.get(key)!r}"
         raise R1Error(f"output_dir: {out} holds samples of another evaluation ({what}); resume=false "
                       "(--overwrite) starts afresh, or choose another output_dir")
-
-
-def done_samples(path: Path) -> dict[tuple[str, int], dict]:
-    """Samples already written by an earlier, interrupted run (a torn last line is ignored)."""
-    done: dict[tuple[str, int], dict] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            done[(str(row["id"]), row["sample"])] = row
-    return done
 
 
 def repair_torn_tail(path: Path) -> None:

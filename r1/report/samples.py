@@ -4,11 +4,11 @@ marked (r1.rewards.language's words, the ones the language-consistency reward co
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from r1.eval.data import done_samples, read_jsonl
 from r1.report.collect import MAIN_TEMPERATURE, Run
 from r1.rewards.extract import think_text
 from r1.rewards.language import word_spans
@@ -54,7 +54,8 @@ def pick_problems(shots: list[Snapshot], per_family: int = 2) -> list[Problem]:
     for family in families:
         having = [shot for shot in shots if family in shot.dirs]
         firsts = [_first_samples(shot.dirs[family]) for shot in having]
-        records = [r for r in _read_jsonl(having[0].dirs[family] / "problems.jsonl")
+        problems_file = having[0].dirs[family] / "problems.jsonl"
+        records = [r for r in (read_jsonl(problems_file, "report") if problems_file.is_file() else [])
                    if _in_family(r, family, having[0]) and all(str(r["id"]) in f for f in firsts)]
         changed = [r for r in records if len({bool(f[str(r["id"])].get("correct")) for f in firsts}) > 1]
         chosen = (changed + [r for r in records if r not in changed])[:per_family]
@@ -70,25 +71,12 @@ def _in_family(record: dict[str, Any], family: str, shot: Snapshot) -> bool:
 
 
 def _first_samples(eval_dir: Path) -> dict[str, dict[str, Any]]:
-    """Problem id -> its sample with the lowest sample number."""
+    """Problem id -> its sample with the lowest sample number (a torn last line of a stopped eval ignored)."""
     first: dict[str, dict[str, Any]] = {}
-    for row in _read_jsonl(eval_dir / "samples.jsonl"):
-        key = str(row["id"])
-        if key not in first or row.get("sample", 0) < first[key].get("sample", 0):
+    for (key, sample), row in done_samples(eval_dir / "samples.jsonl").items():
+        if key not in first or sample < first[key]["sample"]:
             first[key] = row
     return first
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue  # a torn last line of an eval stopped mid-write
-    return rows
 
 
 def segments(completion: str, answer: str | None, target: str = "en") -> list[tuple[str, str]]:

@@ -32,7 +32,8 @@ from typing import Any
 from r1.config import save_config
 from r1.errors import R1Error, named
 from r1.eval.data import read_jsonl_lines
-from r1.eval.run import done_samples, generate_samples, open_engine, repair_torn_tail
+from r1.eval.data import done_samples
+from r1.eval.run import generate_samples, open_engine, repair_torn_tail
 from r1.progress import console
 from r1.prompts import user_message
 from r1.rejection.run import check_samples, write_atomic
