@@ -7,8 +7,11 @@ preallocated cache, finished rows dropped); any other model goes through `model.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from r1.models.fast import FastLM, unsupported
 from r1.models.weights import sharding
@@ -32,6 +35,7 @@ class HFEngine:
         self.synced = (sharding(model) is not None and torch.distributed.is_initialized()
                        and torch.distributed.get_world_size() > 1)
         self.eos_ids = eos_ids(model, tokenizer)
+        self.context_length = getattr(model.config, "max_position_embeddings", None)
 
     asleep = False  # the in-memory policy is never put to sleep
 
@@ -102,14 +106,15 @@ class HFEngine:
         sampling = params.temperature > 0
         was_training = model.training
         model.eval()
-        generated = model.generate(
-            **enc, max_new_tokens=params.max_new_tokens, do_sample=sampling,
-            temperature=params.temperature if sampling else None,
-            top_p=params.top_p if sampling else None, top_k=0 if sampling else None,
-            eos_token_id=[*self.eos_ids, *stop_ids], pad_token_id=tok.pad_token_id,
-            stop_strings=stop_strings or None, tokenizer=tok if stop_strings else None,
-            synced_gpus=self.synced,
-        )
+        with only_these_settings(model):
+            generated = model.generate(
+                **enc, max_new_tokens=params.max_new_tokens, do_sample=sampling,
+                temperature=params.temperature if sampling else None,
+                top_p=params.top_p if sampling else None, top_k=0 if sampling else None,
+                eos_token_id=[*self.eos_ids, *stop_ids], pad_token_id=tok.pad_token_id,
+                stop_strings=stop_strings or None, tokenizer=tok if stop_strings else None,
+                synced_gpus=self.synced,
+            )
         model.train(was_training)
         completions = generated[:, enc["input_ids"].shape[1] :].tolist()
         return [self._rollout(ids, stop_ids, stop_strings) for ids in completions]
@@ -142,6 +147,21 @@ class HFEngine:
     def _make(self, ids: list[int], finished: bool, eos_id: int | None = None) -> Rollout:
         return Rollout(-1, -1, self.tokenizer.decode(ids, skip_special_tokens=False), list(ids), finished,
                        eos_id=eos_id)
+
+
+@contextlib.contextmanager
+def only_these_settings(model: PreTrainedModel) -> Iterator[None]:
+    """`generate` with r1's sampling settings alone. transformers fills every setting a call leaves unset
+    from the checkpoint's generation_config (Qwen2.5 ships repetition_penalty 1.1 and top_k 20), which
+    the lean sampler, vLLM and the GRPO loss know nothing of; a neutral config stands in meanwhile. The
+    checkpoint's end-of-sequence ids are passed explicitly (HFEngine.eos_ids)."""
+    model = model.get_base_model() if hasattr(model, "get_base_model") else model  # LoRA: peft's wrapper
+    saved = model.generation_config
+    model.generation_config = GenerationConfig()
+    try:
+        yield
+    finally:
+        model.generation_config = saved
 
 
 def eos_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:

@@ -169,3 +169,19 @@ def test_sampled_pad_tokens_are_kept(tiny_model, tiny_tokenizer, prompts, lean):
     padded = HFEngine(model, tiny_tokenizer, lean=lean).generate(prompts[:1], params)[0][0]
     assert padded.token_ids == [pad if t == target else t for t in plain.token_ids]
     assert padded.finished == plain.finished and padded.eos_id == plain.eos_id
+
+
+def test_the_checkpoints_sampling_defaults_do_not_leak_into_generate(tiny_model, tiny_tokenizer, prompts):
+    """transformers fills what a generate call leaves unset from the checkpoint's generation_config
+    (Qwen2.5 ships repetition_penalty 1.1, top_k 20): r1 samples from its own settings on every path."""
+    import copy
+
+    params = SamplingParams(n=1, temperature=0, max_new_tokens=30)
+    lean = HFEngine(tiny_model, tiny_tokenizer, lean=True).generate(prompts, params)
+    model = copy.deepcopy(tiny_model)
+    model.generation_config.update(repetition_penalty=5.0, no_repeat_ngram_size=2, min_new_tokens=25, top_k=1)
+    engine = HFEngine(model, tiny_tokenizer, lean=False)
+    assert [r[0].token_ids for r in engine.generate(prompts, params)] == [r[0].token_ids for r in lean]
+    sampled = engine.generate(prompts[:1], SamplingParams(n=8, temperature=1.0, max_new_tokens=12, seed=3))[0]
+    assert len({tuple(r.token_ids) for r in sampled}) > 1  # top_k=1 of the checkpoint would make them one
+    assert model.generation_config.repetition_penalty == 5.0  # the checkpoint's config is left as it was
