@@ -85,9 +85,9 @@ def test_demo_checks_its_overrides(cli, tmp_path):
 
 
 def test_demo_checks_every_stage_before_any_work(cli, tmp_path):
-    # group_size=1 passes validation; GRPOConfig.check() refuses it, before pretraining starts
-    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "zero.group_size=1"),
-                          "zero", "group_size (G) must be >= 2")
+    # each value passes validation; together GRPOConfig.check() refuses them, before pretraining starts
+    assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "zero.loss_type=cispo", "zero.delta=2"),
+                          "zero", "loss_type=cispo has none")
     assert_one_line_error(cli("demo", f"output_dir={tmp_path / 'demo'}", "base.num_heads=5"), "num_heads")
     assert not (tmp_path / "demo").exists()
 

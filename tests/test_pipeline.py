@@ -41,11 +41,11 @@ def weights(out: Path, stage: str) -> dict[str, torch.Tensor]:
 
 def test_every_stage_is_checked_before_the_first_runs(tmp_path):
     out = tmp_path / "run"
-    bad = write_recipe(tmp_path / "bad.yaml", out, rl={"group_size": 1})
+    bad = write_recipe(tmp_path / "bad.yaml", out, rl={"loss_type": "cispo", "delta": 2})
     for stage in STAGES.values():  # imports (torch, transformers) done, so the clock measures the check
         stage.config_class()
     tick = time.time()
-    with pytest.raises(R1Error, match=r"stage 'rl'.*group_size \(G\) must be >= 2"):
+    with pytest.raises(R1Error, match=r"stage 'rl'.*loss_type=cispo has none"):
         load_pipeline(bad)
     assert time.time() - tick < 5 and not out.exists()  # not after minutes of pretraining
     typo = write_recipe(tmp_path / "typo.yaml", out, rl={"lrr": 1.0})

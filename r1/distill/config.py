@@ -37,7 +37,7 @@ class DistillConfig(StageConfig):
     """As rejection-sample's `families` (used without `data`)."""
     difficulty: Difficulty | None = None
     """As rejection-sample's `difficulty`."""
-    train_problems: int = 100
+    train_problems: PositiveInt = 100
     """As rejection-sample's `train_problems`: prompts per tiny-world family."""
     n: PositiveInt | None = None
     """As rejection-sample's `n`: only the first n records of `data`."""

@@ -27,7 +27,7 @@ class GRPOConfig(TrainConfig):
     """Tiny-world task families whose 'train' split gives the prompts (ignored when `data` is set)."""
     difficulty: Difficulty | None = None
     """Difficulty of the tiny-world prompts; None uses each family's default."""
-    train_problems: int = 5000
+    train_problems: PositiveInt = 5000
     """Distinct training problems drawn per family (the pool is reshuffled every pass)."""
     data: str | None = None
     """A JSONL file (or datasets dir, hf:NAME) of records with `problem` (or TRL's `prompt`, text or chat
@@ -57,11 +57,11 @@ class GRPOConfig(TrainConfig):
     models."""
     general_eval_k: PositiveInt = 2
     """Samples per held-out general prompt."""
-    prompts_per_step: int = 16
+    prompts_per_step: PositiveInt = 16
     """Distinct prompts per step; each is sampled `group_size` times."""
-    group_size: int = 8
+    group_size: Annotated[int, Field(ge=2)] = 8
     """G: completions per prompt; advantages compare them with each other (>= 2)."""
-    max_prompt_tokens: int = 256
+    max_prompt_tokens: PositiveInt = 256
     """Longest prompt accepted, in tokens after the template; see overlong_prompts for a longer one."""
     overlong_prompts: Literal["refuse", "drop"] = "refuse"
     """A prompt longer than max_prompt_tokens stops the run before training (refuse) or is left out
@@ -88,13 +88,13 @@ class GRPOConfig(TrainConfig):
     reward: RewardWeights = Field(default_factory=RewardWeights)
     """Reward components and weights (default for reasoning: 0.7 accuracy + 0.3 format, the weights of
     the R1 summary this project follows; the paper states none)."""
-    beta: float = 0.0
+    beta: Annotated[float, Field(ge=0)] = 0.0
     """KL coefficient to the reference model; 0 loads no reference model at all."""
-    eps_low: float = 0.2
+    eps_low: Annotated[float, Field(ge=0)] = 0.2
     """The ratio is clipped below at 1 - eps_low."""
-    eps_high: float = 0.2
+    eps_high: Annotated[float, Field(ge=0)] = 0.2
     """The ratio is clipped above at 1 + eps_high (DAPO's clip-higher raises it, e.g. 0.28)."""
-    delta: float | None = None
+    delta: Annotated[float, Field(gt=1)] | None = None
     """Two-sided clipping (INTELLECT-2): the unclipped ratio is also capped at delta (> 1; TRL
     recommends > 1 + eps_high), so tokens with A < 0 and a runaway ratio stop pushing; None: off."""
     loss_type: Literal["grpo", "bnpo", "dr_grpo", "dapo", "cispo"] = "grpo"
@@ -108,28 +108,28 @@ class GRPOConfig(TrainConfig):
     scale_rewards: Literal["group", "batch", "none"] = "group"
     """Divide the group-centred rewards by the group's std (group), by the std of the whole batch
     (batch) or not at all (none: Dr. GRPO); TRL's true/false mean group/none. Old name: scale_by_std."""
-    top_entropy_quantile: float = 1.0
+    top_entropy_quantile: Share = 1.0
     """Train only on the tokens whose entropy is in this top share of the batch's tokens (0.2 in
     "Beyond the 80/20 rule"); 1.0: every token, at no cost. The quantile is taken over the whole
     step's batch under the sampling policy, once per batch (TRL: per micro-batch, every mu iteration)."""
-    mu: int = 1
+    mu: PositiveInt = 1
     """Optimizer steps on each batch of rollouts (1: plain policy gradient, no old-policy forward)."""
     filter_equal_groups: bool = False
     """DAPO dynamic sampling: drop groups whose rewards are all equal and sample more prompts."""
-    max_sample_rounds: int = 4
+    max_sample_rounds: PositiveInt = 4
     """With filter_equal_groups, at most this many generate rounds per step fill the batch."""
     mask_truncated: bool = False
     """Completions cut at the step's window (max_new_tokens) leave the loss (DAPO overlong filtering)."""
-    grad_accum: int = 1
+    grad_accum: PositiveInt = 1
     """Micro-batches per optimizer step (same gradient, less memory)."""
     engine: Literal["hf", "vllm"] = "hf"
     """Rollout engine: hf (the in-memory policy) or vllm (a colocated vLLM synced after every update)."""
-    vllm_gpu_memory_utilization: float = 0.3
+    vllm_gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)] = 0.3
     """With engine=vllm on a GPU: the share of GPU memory vLLM may take (weights + KV cache)."""
-    tis_cap: float = 2.0
+    tis_cap: Annotated[float, Field(ge=0)] = 2.0
     """With engine=vllm: truncated importance sampling, each token weighted by
     min(p_trainer / p_vllm, tis_cap) to correct the engines' numeric mismatch; 0 turns it off."""
-    rollout_batch_size: int = 128
+    rollout_batch_size: PositiveInt = 128
     """Sequences per generate call."""
     compile: bool = False
     """torch.compile r1's lean forward (Llama-family models): the sampler's decode step (engine=hf)
@@ -165,7 +165,7 @@ class GRPOConfig(TrainConfig):
     """A finished model directory (or a stage's output_dir; in a pipeline, an earlier stage, e.g. the
     distilled student) whose r1_final.json `flops` becomes max_flops, read when the run starts: RL given
     the compute that stage spent. Not with max_flops."""
-    max_bad_steps: int = 3
+    max_bad_steps: PositiveInt = 3
     """Abort after this many steps in a row with a NaN/inf loss or gradient (each one is skipped)."""
     lora: LoraSettings = Field(default_factory=LoraSettings)
     """Train LoRA adapters instead of every weight; the reference is then the base with the adapters
@@ -187,24 +187,9 @@ class GRPOConfig(TrainConfig):
     def check(self) -> None:
         """Refuse settings that cannot train, with one clear line (an R1Error)."""
         problems = [
-            (self.group_size < 2, f"group_size (G) must be >= 2 so completions can be compared, "
-                                  f"got {self.group_size}"),
-            (self.prompts_per_step < 1, f"prompts_per_step must be >= 1, got {self.prompts_per_step}"),
-            (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
-            (self.beta < 0, f"beta must be >= 0, got {self.beta}"),
-            (self.eps_low < 0 or self.eps_high < 0, "eps_low and eps_high must be >= 0"),
-            (self.delta is not None and self.delta <= 1, f"delta must be > 1, got {self.delta}"),
             (self.delta is not None and self.loss_type == "cispo",
              "delta caps PPO's clipped ratio; loss_type=cispo has none (its cap is 1 + eps_high)"),
-            (not 0 <= self.top_entropy_quantile <= 1,
-             f"top_entropy_quantile must be in [0, 1], got {self.top_entropy_quantile}"),
-            (self.mu < 1, f"mu must be >= 1, got {self.mu}"),
-            (self.grad_accum < 1, f"grad_accum must be >= 1, got {self.grad_accum}"),
-            (self.max_steps < 0, f"max_steps must be >= 0, got {self.max_steps}"),
-            (self.max_sample_rounds < 1, f"max_sample_rounds must be >= 1, got {self.max_sample_rounds}"),
-            (self.max_bad_steps < 1, f"max_bad_steps must be >= 1, got {self.max_bad_steps}"),
             (not self.data and not self.families, "no prompts: give families or data"),
-            (self.tis_cap < 0, f"tis_cap must be >= 0, got {self.tis_cap}"),
             (self.max_flops is not None and self.match_flops_of is not None,
              "give max_flops or match_flops_of, not both"),
             (self.eval_every > 0 and self.data is not None and not self.eval_benchmarks,

@@ -14,7 +14,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from r1.errors import R1Error
 
@@ -26,11 +28,11 @@ class LoraSettings(BaseModel):
 
     enabled: bool = False
     """Train low-rank adapters instead of every weight (the base stays frozen)."""
-    r: int = 16
+    r: Annotated[int, Field(ge=1)] = 16
     """Rank of each adapter."""
-    alpha: float = 32.0
+    alpha: Annotated[float, Field(gt=0)] = 32.0
     """Scaling: an adapter's update is multiplied by alpha / r."""
-    dropout: float = 0.0
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
     """Dropout on the adapter's input during training."""
     target_modules: str | list[str] = "all-linear"
     """Layers that get adapters: "all-linear" (every linear layer but the output head) or module

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from r1.errors import R1Error
@@ -38,18 +40,18 @@ class RejectionConfig(SamplingConfig):
     """Tiny-world task families whose train split gives the prompts (when `data` is not set)."""
     difficulty: Difficulty | None = None
     """Difficulty of the tiny-world prompts; None uses each family's default."""
-    train_problems: int = 100
+    train_problems: PositiveInt = 100
     """Problems drawn per tiny-world family (with `families`)."""
     n: PositiveInt | None = None
     """With `data`: only its first n records (None: all of them)."""
     filters: FilterSettings = Field(default_factory=FilterSettings)
     """Which correct responses are dropped, each filter switchable (see r1.rejection.filters)."""
-    max_per_prompt: int | None = None
+    max_per_prompt: PositiveInt | None = None
     """Keep at most this many responses per prompt, after the filters (None: no cap)."""
     non_reasoning: str | None = None
     """A JSONL file of SFT records without reasoning (writing, factual QA, ...), {prompt, response} or
     {messages}, mixed into the output."""
-    non_reasoning_share: float = 0.25
+    non_reasoning_share: Annotated[float, Field(ge=0, lt=1)] = 0.25
     """Share of the output's records drawn from `non_reasoning` (DeepSeek-R1: ~200k of ~800k)."""
     judge: JudgeSettings = Field(default_factory=JudgeSettings)
     """The generative judge (an OpenAI-compatible endpoint), used with task=judge."""
@@ -72,13 +74,6 @@ class RejectionConfig(SamplingConfig):
             (self.data is None and self.task not in (None, "tiny"),
              f"task: {self.task!r} needs data; the tiny-world families are scored by their verifiers"),
             (not self.data and not self.families, "no prompts: give families or data"),
-            (not self.data and self.train_problems < 1, "train_problems must be >= 1 with families"),
-            (self.max_per_prompt is not None and self.max_per_prompt < 1,
-             f"max_per_prompt must be >= 1 (or null for no cap), got {self.max_per_prompt}"),
-            (not 0 <= self.non_reasoning_share < 1,
-             f"non_reasoning_share must be in [0, 1), got {self.non_reasoning_share}"),
-            (self.filters.near_duplicate is not None and not 0 < self.filters.near_duplicate <= 1,
-             f"filters.near_duplicate must be in (0, 1], got {self.filters.near_duplicate}"),
         ]
         for bad, message in problems:
             if bad:

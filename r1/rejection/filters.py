@@ -21,7 +21,9 @@ import re
 from collections import Counter
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from r1.rewards.extract import think_text
 from r1.rewards.language import is_mixed_language
@@ -40,18 +42,18 @@ class FilterSettings(BaseModel):
 
     unfinished: bool = True
     """Drop responses cut at max_new_tokens: they never reached the end of their answer."""
-    max_response_tokens: int | None = None
+    max_response_tokens: Annotated[int, Field(ge=1)] | None = None
     """Drop responses longer than this many tokens (None: no limit beyond max_new_tokens)."""
     mixed_language: bool = True
     """Drop responses whose reasoning has words of both English and Chinese."""
-    max_paragraph_chars: int | None = None
+    max_paragraph_chars: Annotated[int, Field(ge=1)] | None = None
     """Drop responses whose reasoning has a paragraph (text between blank lines) longer than this
     many characters (None: no limit)."""
     code_blocks: bool = True
     """Drop responses with a fenced code block (``` or ~~~) inside the reasoning."""
     exact_duplicates: bool = True
     """Of identical responses to the same prompt, keep the first."""
-    near_duplicate: float | None = None
+    near_duplicate: Annotated[float, Field(gt=0, le=1)] | None = None
     """Drop a response whose word-trigram Jaccard similarity to an already kept response to the same
     prompt is at least this (e.g. 0.9; None: off)."""
 

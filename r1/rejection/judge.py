@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -65,20 +65,20 @@ class JudgeSettings(BaseModel):
     problem, its reference answer and the response after its reasoning."""
     reference_field: str = "answer"
     """The record field that holds the reference answer."""
-    max_tokens: int = 512
+    max_tokens: Annotated[int, Field(ge=1)] = 512
     """Longest reply of the judge (one that reasons before its verdict needs room)."""
-    temperature: float = 0.0
+    temperature: Annotated[float, Field(ge=0)] = 0.0
     """Sampling temperature of the judge (0: greedy, the same verdict every time)."""
     extra_body: dict[str, Any] = Field(default_factory=dict)
     """More request fields for servers that take them, e.g. vLLM's structured outputs
     {"structured_outputs": {"choice": ["VERDICT: CORRECT", "VERDICT: INCORRECT"]}}."""
-    concurrency: int = 8
+    concurrency: Annotated[int, Field(ge=1)] = 8
     """Requests in flight at once."""
-    timeout: float = 60.0
+    timeout: Annotated[float, Field(gt=0)] = 60.0
     """Seconds a request may wait to connect, and for each read of the reply."""
-    retries: int = 3
+    retries: Annotated[int, Field(ge=0)] = 3
     """Further tries after a refused connection, a timeout, HTTP 429 or a 5xx."""
-    backoff: float = 1.0
+    backoff: Annotated[float, Field(ge=0)] = 1.0
     """Seconds before the first retry; each later retry waits twice as long as the one before."""
 
     def check(self) -> None:
@@ -86,11 +86,6 @@ class JudgeSettings(BaseModel):
         if not self.base_url or not self.model:
             raise R1Error("judge: task=judge needs judge.base_url (e.g. http://127.0.0.1:8000/v1) and "
                           "judge.model")
-        for name, low in (("concurrency", 1), ("retries", 0), ("max_tokens", 1)):
-            if getattr(self, name) < low:
-                raise R1Error(f"judge.{name} must be >= {low}, got {getattr(self, name)}")
-        if self.timeout <= 0 or self.backoff < 0:
-            raise R1Error("judge.timeout must be > 0 and judge.backoff >= 0")
 
     @field_validator("prompt")
     @classmethod

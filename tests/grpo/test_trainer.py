@@ -119,7 +119,7 @@ def test_bad_input_is_refused_with_one_clear_line(tiny_model_dir, tmp_path):
         with pytest.raises(R1Error, match=match):
             trainer.train(config(tiny_model_dir, tmp_path / "bad", max_steps=1, **overrides))
 
-    refused(r"group_size \(G\) must be >= 2", group_size=1)
+    refused("loss_type=cispo has none", loss_type="cispo", delta=2.0)
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     refused("holds no records", data=str(empty))
@@ -323,7 +323,7 @@ def test_cli_grpo_refuses_in_one_line(tiny_model_dir, tmp_path):
                                       "group_size=1"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.strip().splitlines() == [
-        "error: group_size (G) must be >= 2 so completions can be compared, got 1"]
+        "error: command line: key 'group_size' = 1: Input should be greater than or equal to 2"]
 
 
 def test_batch_carries_sampler_logprobs_with_nan_where_unknown():

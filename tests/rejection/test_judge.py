@@ -179,8 +179,8 @@ def test_a_server_that_never_answers_times_out_then_fails_in_bounded_time():
 def test_judge_settings_are_checked(tmp_path):
     with pytest.raises(R1Error, match="task=judge needs judge.base_url"):
         Judge(JudgeSettings(model="m"))
-    with pytest.raises(R1Error, match="judge.concurrency must be >= 1"):
-        Judge(JudgeSettings(base_url="http://127.0.0.1:9/v1", model="m", concurrency=0))
+    with pytest.raises(R1Error, match=r"key 'judge.concurrency' = 0: Input should be greater than or equal to 1"):
+        load_config(RejectionConfig, None, ["output_dir=out", "model=m", "judge.concurrency=0"])
     recipe = tmp_path / "r.yaml"
     recipe.write_text("output_dir: out\nmodel: m\njudge:\n  prompt: 'Grade {prediction}'\n")
     with pytest.raises(R1Error) as err:

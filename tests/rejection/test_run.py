@@ -160,7 +160,7 @@ def test_changed_sampling_settings_are_refused(finished, tmp_path):
 
 
 def test_an_empty_result_is_one_line_and_leaves_no_output(finished, tmp_path):
-    cfg = copy_of(finished, tmp_path, filters={"max_response_tokens": 0})
+    cfg = copy_of(finished, tmp_path, filters={"max_response_tokens": 1})
     out = Path(cfg.output_dir)
     assert (out / "data.jsonl").is_file() and (out / "stats.json").is_file()  # the earlier run's
     with pytest.raises(R1Error) as err:
@@ -242,7 +242,7 @@ def test_recipe_and_command_line(tiny_model_dir, tmp_path):
     assert recipe.filters.near_duplicate == 0.9 and recipe.max_per_prompt == 2 and recipe.k == 8
     result = CliRunner().invoke(app, ["rejection-sample", "-c", str(RECIPE), f"model={tiny_model_dir}",
                                       f"output_dir={tmp_path / 'out'}", "train_problems=2", "k=2",
-                                      "max_new_tokens=16", "filters.max_response_tokens=0",
+                                      "max_new_tokens=16", "filters.max_response_tokens=1",
                                       "non_reasoning=null"])
     assert_error_line(result, "rejection-sample: no sample survived", "12 samples of 6 prompts")
     assert not (tmp_path / "out" / "data.jsonl").exists()
