@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperCommand
 
 from r1.errors import R1Error
+from r1.files import describe_os_error
 from r1.stages import STAGES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -30,18 +31,42 @@ def _quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
+REPORT_HINT = ("this is a bug in r1, not in your input: please report it with the command you ran and "
+               "the traceback above")
+
+
 def _run(fn, *args) -> None:
-    """Run a stage; bad input becomes one line on stderr and exit status 2, never a traceback."""
+    """Run a stage. The one place where expected failures (bad input: R1Error; a file operation the
+    machine refused: a path that is a file, unwritable, a full disk) become one line on stderr and exit
+    status 2; anything else is a bug, shown with its traceback and a line asking to report it."""
     _quiet_libraries()
     try:
         fn(*args)
     except R1Error as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
+    except OSError as err:
+        line = describe_os_error(err)
+        if line is None:
+            _report_bug()
+        typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
     except KeyboardInterrupt:
         typer.echo("interrupted: everything written so far is kept; run the same command to resume",
                    err=True)
         raise typer.Exit(130) from None
+    except Exception:
+        _report_bug()
+
+
+def _report_bug() -> None:
+    import traceback
+
+    traceback.print_exc()
+    typer.echo(f"internal error: {REPORT_HINT}", err=True)
+    raise typer.Exit(1) from None
 
 
 def _load(cls, config: Optional[Path], overrides: Optional[list[str]], **defaults):

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from r1.errors import R1Error
+from r1.files import check_output_path, read_text
 
 
 class StageConfig(BaseModel):
@@ -28,6 +29,11 @@ class StageConfig(BaseModel):
     """Old field name -> its new name; the old one is still accepted (a stage's deprecated keys)."""
     value_aliases: ClassVar[dict[str, dict[Any, Any]]] = {}
     """Field -> {other accepted value: the value it stands for} (e.g. another library's spelling)."""
+
+    @field_validator("output_dir")
+    @classmethod
+    def _output_dir_can_be_made(cls, value: str) -> str:
+        return check_output_path(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -103,7 +109,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise R1Error(f"{path}: recipe file not found")
     try:
-        data = yaml.load(path.read_text(), Loader=RecipeLoader) or {}
+        data = yaml.load(read_text(path), Loader=RecipeLoader) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

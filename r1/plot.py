@@ -68,7 +68,6 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
     if not rows:
         raise R1Error(f"plot: {log} has no step rows yet")
     out = Path(out_dir) if out_dir else run / "plots"
-    out.mkdir(parents=True, exist_ok=True)
     figures = {
         "accuracy": ("accuracy", ["accuracy"], "pass@1"),
         "length": ("mean response length (tokens)", ["completion_len_mean"], "mean_tokens"),
@@ -79,6 +78,9 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
         del figures["kl"]
     written = []
     for name, (ylabel, keys, with_eval) in figures.items():
+        evals = {k for row in rows for k in row if with_eval and k.startswith("eval/") and k.endswith(with_eval)}
+        if not evals and not any(_series(rows, key)[1] for key in keys):
+            continue  # nothing of this figure's in the log: no empty PNG
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         for key in keys:
             batch = name in ("accuracy", "length")  # beside held-out points of the same measure
@@ -86,7 +88,6 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
         if name == "length":
             _window(ax, rows)
         if with_eval:
-            evals = {k for row in rows for k in row if k.startswith("eval/") and k.endswith(with_eval)}
             for key in sorted(evals):
                 ax.plot(*_series(rows, key), marker="s", linestyle="--", label=f"held-out {key[5:]}")
         ax.set_xlabel("step")
@@ -98,11 +99,16 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
             ax.legend(fontsize=8)
         fig.tight_layout()
         path = out / f"{name}.png"
+        out.mkdir(parents=True, exist_ok=True)
         fig.savefig(path)
         plt.close(fig)
         written.append(path)
     if any(k.startswith("general/oracle/") for row in rows for k in row):
+        out.mkdir(parents=True, exist_ok=True)
         written.append(_overoptimisation(plt, run, rows, out))
+    if not written:
+        raise R1Error(f"plot: {log} has no metrics to draw (accuracy, completion_len_mean, reward, kl or "
+                      "eval/*); is it the log of an `r1 grpo` run?")
     return written
 
 

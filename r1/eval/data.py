@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from r1.errors import R1Error
+from r1.files import text_lines
 
 # name -> (file inside r1/data/benchmarks, scoring task)
 BENCHMARKS = {
@@ -30,17 +31,16 @@ def read_jsonl_lines(path: str | Path, field: str = "data") -> list[tuple[int, d
     if not p.is_file():
         raise R1Error(f"{field}: {p} not found")
     records = []
-    with p.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise R1Error(f"{p}:{line_no}: not valid JSON") from None
-            if not isinstance(record, dict):
-                raise R1Error(f"{p}:{line_no}: each line must be a JSON object")
-            records.append((line_no, record))
+    for line_no, line in enumerate(text_lines(p, field), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise R1Error(f"{p}:{line_no}: not valid JSON") from None
+        if not isinstance(record, dict):
+            raise R1Error(f"{p}:{line_no}: each line must be a JSON object")
+        records.append((line_no, record))
     return records
 
 
@@ -53,7 +53,7 @@ def done_samples(path: Path) -> dict[tuple[str, int], dict]:
     """Samples already written by an earlier, interrupted run (a torn last line is ignored)."""
     done: dict[tuple[str, int], dict] = {}
     if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in text_lines(path):
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
@@ -115,6 +115,30 @@ def load_data(source: str, *, split: str, n: int | None = None, need_problem: bo
         if need_problem and "problem" not in record:
             raise R1Error(f"data: {source}: record {record['id']} has no 'problem' field")
     return records[:n] if n else records
+
+
+def reference_field(task: str | None, record: dict[str, Any]) -> str:
+    """The field a record is scored against: code's test_list, every other task's answer."""
+    code = task in ("code", "mbpp") or task is None and "test_list" in record
+    return "test_list" if code else "answer"
+
+
+def check_scorable(records: list[dict[str, Any]], source: str, task: str | None = None) -> None:
+    """Records to score by id (eval, score, rejection sampling): some, each id once (samples are keyed
+    by id, so a repeated one would overwrite another problem's), each with what it is scored against.
+    `task` None: each record's own task."""
+    if not records:
+        raise R1Error(f"data: {source} holds no records")
+    seen: dict[str, int] = {}
+    for number, record in enumerate(records, 1):
+        key = str(record["id"])
+        if key in seen:
+            raise R1Error(f"data: {source}: records {seen[key]} and {number} share the id {key!r}; each "
+                          "problem needs its own id (samples are keyed by it)")
+        seen[key] = number
+        field = reference_field(task or record.get("task"), record)
+        if record.get(field) is None:
+            raise R1Error(f"data: {source}: record {number} (id {key!r}) has no {field!r} to score against")
 
 
 def load_saved(path: Path, split: str) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from r1.config import StageConfig, first_change, save_config
 from r1.errors import R1Error
-from r1.eval.data import done_samples, load_benchmark, load_data
+from r1.eval.data import check_scorable, done_samples, load_benchmark, load_data
 from r1.eval.scoring import TASKS, score_batch, style
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
@@ -105,7 +105,9 @@ def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
         raise R1Error("nothing to evaluate: give benchmark=NAME or data=FILE task=T")
     if cfg.task not in TASKS:
         raise R1Error(f"task: with data, task must be one of {', '.join(TASKS)} (got {cfg.task!r})")
-    return load_data(cfg.data, split=cfg.data_split, n=cfg.n), cfg.task
+    records = load_data(cfg.data, split=cfg.data_split, n=cfg.n)
+    check_scorable(records, cfg.data, cfg.task)
+    return records, cfg.task
 
 
 def check_resumable(out: Path, source: dict[str, Any], resume: bool) -> None:
@@ -177,6 +179,18 @@ def evaluate_stage(cfg: EvalConfig) -> Path:
     return Path(cfg.output_dir)
 
 
+def check_prompts_fit(cfg: SamplingConfig, prompts: dict[str, str], tokenizer, limit: int | None) -> None:
+    """Each prompt (by record id) plus max_new_tokens must fit the model's context: a huge prompt fails
+    before any sampling in one line naming its record, not in a terabyte-sized allocation."""
+    if not limit:
+        return
+    for key, prompt in prompts.items():
+        length = len(tokenizer(prompt, add_special_tokens=False).input_ids)
+        if length + cfg.max_new_tokens > limit:
+            raise R1Error(f"data: record {key!r}: its prompt ({length:,} tokens) + max_new_tokens "
+                          f"({cfg.max_new_tokens}) exceed the model's context of {limit} tokens")
+
+
 def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):
     """(rollout engine, tokenizer) for cfg.model: the given in-memory model, else cfg.engine's."""
     from r1.models.load import load_model, load_tokenizer
@@ -196,6 +210,10 @@ def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, eng
     per_call = max(1, cfg.batch_size // cfg.k)  # problems per generate call
     params = SamplingParams(n=cfg.k, temperature=cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, stop=cfg.stop, seed=cfg.seed)
+    prompts = {str(r["id"]): build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
+               for r in records}
+    todo = {str(r["id"]) for r in records if any((str(r["id"]), j) not in done for j in range(cfg.k))}
+    check_prompts_fit(cfg, {key: prompts[key] for key in todo}, tokenizer, engine.context_length)
     tokens, started = 0, time.time()
     with samples_path.open("a", encoding="utf-8") as f, progress_bar() as bar:
         job = bar.add_task(label, total=len(records), status="")
@@ -204,11 +222,10 @@ def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, eng
             if all((str(r["id"]), j) in done for r in chunk for j in range(cfg.k)):
                 bar.update(job, advance=len(chunk))
                 continue
-            prompts = [build_prompt(tokenizer, r["problem"], cfg.template, cfg.suffix, cfg.response_prefix)
-                       for r in chunk]
+            chunk_prompts = [prompts[str(r["id"])] for r in chunk]
             params.seed = cfg.seed + start  # resuming regenerates the same samples
             pairs = [(record, prompt, rollout)
-                     for record, prompt, rollouts in zip(chunk, prompts, engine.generate(prompts, params))
+                     for record, prompt, rollouts in zip(chunk, chunk_prompts, engine.generate(chunk_prompts, params))
                      for rollout in rollouts if (str(record["id"]), rollout.sample_index) not in done]
             verdicts = score(task, [r for r, _, _ in pairs], [ro.text for _, _, ro in pairs])
             prefilled = cfg.response_prefix.strip().startswith("<think>")

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from r1.errors import R1Error
-from r1.eval.data import load_data, read_jsonl
+from r1.eval.data import check_scorable, load_data, read_jsonl
 from r1.eval.report import summarize
 from r1.eval.scoring import TASKS, score_batch, style
 
@@ -28,6 +28,7 @@ def score_files(data: str, completions: str, task: str) -> dict[str, Any]:
     if task not in TASKS:
         raise R1Error(f"task: must be one of {', '.join(TASKS)} (got {task!r})")
     records = load_data(data, split="test")
+    check_scorable(records, data, task)
     by_id = {str(r["id"]): r for r in records}
     rows = read_completions(completions)
     unknown = sorted({str(r["id"]) for r in rows} - by_id.keys())

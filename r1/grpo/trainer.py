@@ -68,7 +68,7 @@ from r1.progress import console
 from r1.rewards.combine import RewardCombiner
 from r1.rollout import HFEngine
 from r1.runtime import autocast, resolve_precision, set_seed
-from r1.train.data import load_prompt_records
+from r1.train.data import keep_scorable, load_prompt_records
 from r1.train.distributed import (across_processes, all_ranks, cat_over_processes, gather_ints,
                                   max_over_processes, sum_ranks)
 from r1.train.eval import evaluate_benchmarks
@@ -147,6 +147,8 @@ def setup(cfg: GRPOConfig) -> Run:
     set_seed(cfg.seed + rank)
     tokenizer = load_tokenizer(ckpt if resuming and not cfg.lora.enabled else cfg.model)  # LoRA: adapters only
     records = load_prompt_records(cfg)
+    if cfg.reward.reasoning.get("accuracy") and cfg.reward.rewards.get("accuracy") == "accuracy":
+        records = keep_scorable(records, cfg.data or "families")
     if len(records) < world:
         raise R1Error(f"data: {len(records)} prompts cannot be shared by {world} processes")
     general = load_general_records(cfg.general_data, cfg.data_split) if cfg.general_data else []

@@ -22,7 +22,34 @@ def check_model_dir(path: str | Path, field: str = "model") -> Path:
                       "build the tiny one with `r1 pretrain`)")
     if not (p / "config.json").is_file():
         raise R1Error(f"{field}: {p} has no config.json, so it is not a Hugging Face model directory")
+    check_finished(p, field)
+    check_weights(p, field)
     return p
+
+
+def check_finished(p: Path, field: str) -> None:
+    """A stage's output_dir/final (or a save left half-way, *.tmp) without the marker a finished save
+    writes last was never finished; other directories (any HF checkpoint) carry no marker."""
+    from r1.train.checkpoint import FINAL_MARKER
+
+    half_saved = p.name.endswith(".tmp") and p.with_name(p.name.removesuffix(".tmp")).name == "final"
+    if half_saved or p.name == "final" and not (p / FINAL_MARKER).is_file():
+        raise R1Error(f"{field}: {p} was never finished (no {FINAL_MARKER}, which a stage writes last): run "
+                      "the stage that writes it again to resume it")
+
+
+def check_weights(p: Path, field: str) -> None:
+    """Every safetensors file whole: its header readable and its tensors covering the file (a truncated
+    or empty file fails here in one line, not deep inside from_pretrained)."""
+    from safetensors import SafetensorError, safe_open
+
+    for weights in sorted(p.glob("*.safetensors")):
+        try:
+            with safe_open(weights, "pt") as f:
+                f.keys()
+        except (SafetensorError, OSError) as err:
+            raise R1Error(f"{field}: {weights} is damaged or truncated ({str(err).splitlines()[0]}); "
+                          "copy or save the model again") from None
 
 
 def fingerprint(path: str | Path) -> str:
@@ -57,6 +84,6 @@ def load_model(path: str | Path, field: str = "model", dtype: torch.dtype = torc
     p = check_model_dir(path, field)
     try:
         model = AutoModelForCausalLM.from_pretrained(p, dtype=dtype, local_files_only=True)
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise R1Error(f"{field}: cannot load a causal LM from {p}: {str(err).splitlines()[0]}") from None
     return model.to(device)

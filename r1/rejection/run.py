@@ -83,8 +83,13 @@ def load_prompts(cfg: RejectionConfig) -> list[dict[str, Any]]:
     """Training prompts, as GRPO loads them: `data` (its train split), or the tiny-world families'."""
     from r1.train.data import load_prompt_records
 
+    from r1.eval.data import check_scorable
+
     records = load_prompt_records(cfg)
-    return records[: cfg.n] if cfg.data and cfg.n else records
+    records = records[: cfg.n] if cfg.data and cfg.n else records
+    if cfg.data and cfg.scoring_task != "judge":  # the judge may do without a reference answer
+        check_scorable(records, cfg.data, cfg.scoring_task)
+    return records
 
 
 def sampling_settings(cfg: RejectionConfig) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class RolloutEngine(Protocol):
     no caller branches on which engine it holds."""
 
     asleep: bool
+    context_length: int | None
+    """The longest prompt + completion the engine's model takes (None: no known limit)."""
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[list[Rollout]]:
         """For each prompt, `params.n` rollouts in sample order."""

@@ -111,6 +111,7 @@ class VLLMEngine:
                        # Log-probs of what the sampler drew from: after temperature and top-p.
                        logprobs_mode="processed_logprobs", **cpu_args)
         self.tokenizer = self.llm.get_tokenizer()
+        self.context_length = self.llm.llm_engine.model_config.max_model_len
         self.model_dir = model_dir
         self.checkpoint_shapes: dict[str, tuple[int, ...]] | None = None  # read at the first sync
         self.asleep = False

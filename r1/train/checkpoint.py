@@ -78,14 +78,14 @@ def checkpoint_cost(ckpt: Path) -> str:
 
 def load_checkpoint(ckpt: Path, optimizer, scheduler, rank: int = 0, world: int = 1) -> dict[str, Any]:
     """Restore optimizer, scheduler and RNGs in place; returns the rest (step, cursor, ...)."""
-    state = torch.load(ckpt / STATE_FILE, weights_only=False)
+    state = _read_state(ckpt / STATE_FILE)
     shards = state.pop("optimizer_shards", 0)
     optimizer_state = state.pop("optimizer")
     if shards:
         if shards != world:
             raise R1Error(f"resume: {ckpt} holds optimizer state sharded over {shards} processes, this run "
                           f"has {world}; resume with the same number of processes")
-        optimizer_state = torch.load(ckpt / _shard_file(rank), weights_only=False)
+        optimizer_state = _read_state(ckpt / _shard_file(rank))
     optimizer.load_state_dict(optimizer_state)
     scheduler.load_state_dict(state.pop("scheduler"))
     rng = state.pop("rng")
@@ -95,6 +95,16 @@ def load_checkpoint(ckpt: Path, optimizer, scheduler, rank: int = 0, world: int 
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])
     return state
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    """A file torch.save wrote; a damaged one (a disk that filled up, a copy cut short) is one line.
+    Checkpoints are swapped in whole, so r1's own kills never leave one."""
+    try:
+        return torch.load(path, weights_only=False)
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        raise R1Error(f"resume: {path} is damaged ({str(err).splitlines()[0]}); delete {path.parent} to start "
+                      "the run over, or choose another output_dir") from None
 
 
 def save_final(accelerator, model, tokenizer, out: Path, info: dict[str, Any] | None = None) -> None:

@@ -77,6 +77,24 @@ def load_prompt_records(cfg) -> list[dict[str, Any]]:
     return records
 
 
+def keep_scorable(records: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    """GRPO's documented skip: reasoning prompts without what the accuracy reward scores against
+    (`answer`, or code's `test_list`) would train on the format reward alone, so they are left out, with
+    one line saying how many; none left is an error."""
+    from r1.eval.data import reference_field
+    from r1.progress import console
+
+    kept = [r for r in records if (r.get("prompt_type") or "reasoning") != "reasoning"
+            or r.get(reference_field(r.get("task"), r)) is not None]
+    if not kept:
+        raise R1Error(f"data: {source}: none of its {len(records)} records has an 'answer' (or code's "
+                      "'test_list') for the accuracy reward")
+    if len(kept) < len(records):
+        console.print(f"data: {source}: skipped {len(records) - len(kept)} of {len(records)} records without "
+                      "an 'answer' (or code's 'test_list') for the accuracy reward")
+    return kept
+
+
 def write_records(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
     """Write records as JSONL beside `path`, then rename: a kill never leaves a half file that looks
     finished. Returns how many were written."""

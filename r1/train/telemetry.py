@@ -13,13 +13,15 @@ import math
 from pathlib import Path
 from typing import Any
 
+from r1.files import text_lines
+
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a log.jsonl (a torn last line is ignored)."""
     rows = []
     path = Path(path)
     if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in text_lines(path):
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError:

@@ -136,6 +136,7 @@ class ScriptedEngine:
     """Answers "Compute a+b." right in the first `right(prompt, k)` of its k samples; the rest off by one."""
 
     prompts: list[str] = []
+    context_length = None
 
     def __init__(self, model, tokenizer, batch_size):
         pass
