@@ -107,6 +107,17 @@ def test_damaged_or_unfinished_model(cli, tmp_path, tiny_model_dir, how, words, 
     assert not (out / "samples.jsonl").exists() and not (out / "final").exists()
 
 
+@pytest.mark.parametrize("command, field", [("train-rm", "model"), ("distill", "teacher"), ("distill", "student")])
+def test_damaged_model_of_reward_model_training_and_distillation(cli, tmp_path, tiny_model_dir, command, field):
+    model, out = damaged(tiny_model_dir, tmp_path, "truncated"), tmp_path / "out"
+    pairs = problems(tmp_path / "pairs.jsonl", [{"chosen": "a", "rejected": "b"}])
+    given = {"train-rm": {"model": model, "data": pairs},
+             "distill": {"teacher": tiny_model_dir, "student": tiny_model_dir, field: model}}[command]
+    result = cli(command, f"output_dir={out}", *(f"{key}={value}" for key, value in given.items()))
+    assert_one_line_error(result, f"{field}:", str(model), "damaged or truncated")
+    assert not (out / "final").exists()
+
+
 def test_damaged_checkpoint_on_resume(cli, tmp_path, tiny_model_dir):
     out = tmp_path / "sft"
     args = ["sft", f"model={tiny_model_dir}", f"output_dir={out}", "families=[arithmetic]", "train_problems=16",
