@@ -25,6 +25,27 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def sampling_dtype(precision: str) -> torch.dtype:
+    """The weights' dtype of a sampling stage for "auto" | "fp32" | "bf16": auto is bf16 on a GPU that has
+    it and fp32 elsewhere (on a CPU, bf16 weights sample slower at small sizes and change the samples)."""
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+    return resolve_precision(precision)
+
+
+def resolve_device(device: str) -> torch.device:
+    """"auto" (the first GPU when one is visible, else the CPU), or a torch device name; a GPU asked for
+    where none is visible is a one-line error."""
+    from r1.errors import R1Error
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    chosen = torch.device(device)
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise R1Error(f"device: {device!r} asked for, but no GPU is visible (device=auto or cpu samples on the CPU)")
+    return chosen
+
+
 def resolve_precision(precision: str) -> torch.dtype:
     """The autocast dtype for "auto" | "fp32" | "bf16"."""
     if precision == "fp32":

@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+import torch
+from pydantic import field_validator
+
 from r1.config import StageConfig, first_change, save_config
 from r1.errors import R1Error
 from r1.eval.data import check_scorable, done_samples, load_benchmark, load_data
@@ -22,6 +25,7 @@ from r1.eval.scoring import TASKS, score_batch, style
 from r1.progress import progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
+from r1.runtime import resolve_device, sampling_dtype
 from r1.train.config import PositiveInt, Temperature, TopP
 
 
@@ -50,6 +54,22 @@ class SamplingConfig(StageConfig):
     """Sequences per generate call (hf engine)."""
     engine: Literal["hf", "vllm"] = "hf"
     """Rollout engine: hf (Hugging Face generate, any machine) or vllm (needs the vllm extra)."""
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    """dtype of the weights that sample: auto is bf16 on a GPU that has it and fp32 elsewhere (on a CPU,
+    bf16 samples slower at small sizes and changes the samples); vllm gets the same dtype."""
+    device: str = "auto"
+    """Where the hf engine samples: auto (the first GPU when one is visible, else the CPU), cpu, cuda,
+    cuda:N. vllm places itself."""
+
+    @field_validator("device")
+    @classmethod
+    def _a_device(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                torch.device(value)
+            except RuntimeError:
+                raise ValueError("not a device: auto, cpu, cuda or cuda:N") from None
+        return value
 
 
 class EvalConfig(SamplingConfig):
@@ -73,6 +93,9 @@ MAY_CHANGE = {"output_dir", "n", "batch_size", "resume", "model"}
 """EvalConfig fields a resumed eval may change: how many problems, speed, and where the model lies (its
 content is checked by fingerprint). Any other difference means the samples on disk answer another
 question."""
+ADDED_LATER = {"precision": "auto", "device": "auto"}
+"""Sampling fields newer than some recorded evals: a record without one was sampled as its default does
+(fp32 on a CPU), so its samples still answer the same question."""
 
 
 @contextlib.contextmanager
@@ -125,6 +148,7 @@ def check_resumable(out: Path, source: dict[str, Any], resume: bool) -> None:
     except (OSError, ValueError):
         raise R1Error(f"output_dir: {out} holds samples whose settings were not recorded; resume=false "
                       "(--overwrite) starts afresh") from None
+    earlier = {**ADDED_LATER, **earlier}
     key = first_change(earlier, source, sorted((set(source) | set(earlier)) - MAY_CHANGE))
     if key is not None:
         what = "the model's weights differ" if key == "model_fingerprint" else \
@@ -152,6 +176,7 @@ def run_eval(cfg: EvalConfig, model=None, tokenizer=None) -> dict[str, Any]:
     from r1.models.load import fingerprint
 
     records, task = load_records(cfg)
+    resolve_device(cfg.device)  # a GPU asked for where there is none fails before anything is written
     out = Path(cfg.output_dir)
     source = {**cfg.model_dump(mode="json"),
               "model_fingerprint": None if model is not None else fingerprint(cfg.model)}
@@ -196,9 +221,12 @@ def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):
     from r1.models.load import load_model, load_tokenizer
 
     tokenizer = tokenizer or load_tokenizer(cfg.model)
-    if model is not None or cfg.engine == "hf":
-        return HFEngine(model or load_model(cfg.model), tokenizer, cfg.batch_size), tokenizer
-    return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed), tokenizer
+    dtype = sampling_dtype(cfg.precision)
+    if model is None and cfg.engine == "hf":
+        model = load_model(cfg.model, dtype=dtype, device=resolve_device(cfg.device))
+    if model is not None:
+        return HFEngine(model, tokenizer, cfg.batch_size), tokenizer
+    return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed, dtype), tokenizer
 
 
 def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, engine, tokenizer,

@@ -5,6 +5,7 @@ import re
 import shutil
 
 import pytest
+import torch
 
 import r1.eval.run as run_module
 from r1.errors import R1Error
@@ -216,3 +217,32 @@ def test_resume_only_a_matching_eval(tiny_model_dir, tmp_path):
     fresh = run_eval(config(out, tiny_model_dir, max_new_tokens=31, resume=False))
     rows = read_rows(out / "samples.jsonl")
     assert fresh["k"] == K and len(rows) == N * K and max(r["tokens"] for r in rows) <= 31
+
+
+def test_precision_and_device_are_honoured(tiny_model_dir, tmp_path, monkeypatch):
+    """bf16 weights sample when asked for (the CPU's autocast-free path); a GPU asked for where none is
+    visible is one line; an eval recorded before these fields existed still resumes without sampling."""
+    from r1.rollout import HFEngine
+
+    seen = []
+    original = HFEngine.generate
+
+    def recording(self, prompts, params):
+        seen.append((self.model.dtype, self.model.device.type))
+        return original(self, prompts, params)
+
+    monkeypatch.setattr(HFEngine, "generate", recording)
+    run_eval(config(tmp_path / "bf16", tiny_model_dir, n=2, precision="bf16"))
+    run_eval(config(tmp_path / "auto", tiny_model_dir, n=2, device="cpu"))
+    assert {s for s in seen[:1]} == {(torch.bfloat16, "cpu")} and set(seen[1:]) == {(torch.float32, "cpu")}
+    source = json.loads((tmp_path / "auto" / "eval_source.json").read_text())
+    assert (source["precision"], source["device"]) == ("auto", "cpu")
+    older = {k: v for k, v in source.items() if k not in ("precision", "device")}
+    (tmp_path / "auto" / "eval_source.json").write_text(json.dumps({**older, "device": "auto"}))
+    seen.clear()
+    run_eval(config(tmp_path / "auto", tiny_model_dir, n=2, device="auto"))
+    assert seen == []  # resumed the finished samples
+    if not torch.cuda.is_available():
+        with pytest.raises(R1Error, match="no GPU is visible"):
+            run_eval(config(tmp_path / "gpu", tiny_model_dir, n=2, device="cuda"))
+        assert not (tmp_path / "gpu").exists()
