@@ -33,13 +33,14 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from r1.config import build_config, describe_validation_error, merge_dicts, parse_overrides, read_yaml
 from r1.errors import R1Error
 from r1.progress import console
+from r1.prompts import Template
 from r1.results import write_results
 from r1.stages import Stage, get_stage
 
@@ -68,6 +69,12 @@ class StageEval(BaseModel):
     """Appended to each problem (the tiny models know no instruction)."""
     stop: list[str] = Field(default_factory=lambda: ["</answer>", "</summary>"])
     """Generation ends after these (either format's last tag)."""
+    template: Template = "chat"
+    """How problems are rendered: the tokenizer's chat template, r1_zero or plain."""
+    engine: Literal["hf", "vllm"] = "hf"
+    """Sampling engine (vllm: a real model on a GPU)."""
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    """dtype of the sampling weights (auto: bf16 on a GPU that has it, else fp32)."""
 
 
 class StageEntry(BaseModel):
@@ -130,7 +137,7 @@ class Plan:
 
 
 def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
-    """Read a pipeline recipe, apply `key=value` overrides (output_dir, seed, <stage>.<field>), and
+    """Read a pipeline recipe, apply `key=value` overrides (output_dir, seed, eval.<field>, <stage>.<field>), and
     build and check every stage's config."""
     path = Path(path)
     data = _with_included(path, read_yaml(path), set())
@@ -138,6 +145,8 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
     for key in ("output_dir", "seed"):
         if key in extra:
             data[key] = extra.pop(key)
+    if isinstance(extra.get("eval"), dict):  # eval.<field>: the held-out evaluation of every model stage
+        data["eval"] = merge_dicts(data.get("eval") or {}, extra.pop("eval"))
     try:
         recipe = PipelineRecipe(**data)
     except ValidationError as err:
@@ -148,8 +157,8 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> Plan:
         raise R1Error(f"{path}: two stages share a name ({', '.join(shared)})")
     for name, settings in extra.items():
         if name not in names or not isinstance(settings, dict):
-            raise R1Error(f"command line: override {name!r} is neither output_dir, seed nor <stage>.<field> "
-                          f"of a stage ({', '.join(names)})")
+            raise R1Error(f"command line: override {name!r} is neither output_dir, seed, eval.<field> nor "
+                          f"<stage>.<field> of a stage ({', '.join(names)})")
         entry = recipe.stages[names.index(name)]
         entry.settings = merge_dicts(entry.settings, settings)
     from r1.eval.data import load_benchmark
@@ -252,7 +261,9 @@ def _resolve(value: str, key: str, by_name: dict[str, Planned], later: set[str],
     if value in later or rest and head in later:
         raise R1Error(f"{where}: {key} names stage {value!r}, which runs later; a stage reads only from "
                       "earlier stages")
-    if not Path(value).exists() and not value.startswith("hf:"):
+    from r1.eval.data import shipped_task
+
+    if not Path(value).exists() and not value.startswith("hf:") and not shipped_task(value):
         raise R1Error(f"{where}: {key}={value!r} is neither an earlier stage ({', '.join(by_name) or 'none'}) "
                       "nor an existing path")
     return value
@@ -332,7 +343,8 @@ def evaluate_stage(settings: StageEval, planned: Planned) -> None:
             run_eval(EvalConfig(output_dir=str(out), model=str(planned.result), benchmark=benchmark,
                                 n=settings.n, k=settings.k, temperature=temperature, top_p=settings.top_p,
                                 max_new_tokens=settings.max_new_tokens, suffix=settings.suffix,
-                                stop=settings.stop, seed=planned.config.seed))
+                                stop=settings.stop, template=settings.template, engine=settings.engine,
+                                precision=settings.precision, seed=planned.config.seed))
 
 
 def _set_aside(out: Path) -> None:

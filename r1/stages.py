@@ -67,6 +67,10 @@ def get_stage(name: str) -> Stage:
 register(Stage("pretrain", "r1.models.pretrain:PretrainConfig", "r1.models.pretrain:pretrain",
                "Pretrain the tiny base model (tokenizer + Llama decoder) on the task corpus; resumes if stopped.",
                produces="model"))
+register(Stage("stand-in", "r1.models.stand_in:StandInConfig", "r1.models.stand_in:build",
+               "A stand-in for a real checkpoint: Qwen2.5-0.5B's architecture (or shrunk) with random weights, a local "
+               "BPE tokenizer, ChatML and Qwen's generation_config; rehearse a real-model recipe on a CPU.",
+               produces="model"))
 register(Stage("model", "r1.models.existing:ExistingModelConfig", "r1.models.existing:use_model",
                "An existing model as a stage (e.g. the base model), evaluated beside the trained ones.",
                produces="model", inputs=("model",), command=False))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from r1.train.config import Count, Difficulty, PositiveInt, Temperature, TrainConfig
+from r1.train.config import Count, Difficulty, PositiveInt, Rate, Temperature, TrainConfig
 from r1.errors import R1Error
 from r1.models.lora import LoraSettings
 from r1.prompts import Template
@@ -25,14 +25,14 @@ class SFTConfig(TrainConfig):
     in the R1 format, <think>steps</think><answer>answer</answer>."""
     difficulty: Difficulty | None = None
     """Difficulty of the tiny-world problems; None uses each family's default."""
-    train_problems: int = 2000
+    train_problems: PositiveInt = 2000
     """Records drawn per family (with `families`)."""
     template: Template = "chat"
     """How a prompt is rendered, as GRPO and eval render it: chat (the tokenizer's template),
     r1_zero (the paper's plain-text template) or plain."""
     suffix: str = ""
     """Appended to each user prompt, as GRPO's and eval's `suffix`."""
-    max_seq_len: int = 1024
+    max_seq_len: Annotated[int, Field(ge=2)] = 1024
     """Longest prompt + response + eos, in tokens."""
     train_on: Literal["all_turns", "last_turn"] = "all_turns"
     """Which assistant replies of a multi-turn `messages` record have loss: every one, each with its eos
@@ -41,11 +41,11 @@ class SFTConfig(TrainConfig):
     overlong: Literal["refuse", "drop"] = "refuse"
     """A record longer than max_seq_len stops the run before training (refuse) or is left out (drop);
     it is never truncated, which would teach the model to stop mid-answer."""
-    batch_size: int = 16
+    batch_size: PositiveInt = 16
     """Records per optimizer step, over all processes together."""
-    grad_accum: int = 1
+    grad_accum: PositiveInt = 1
     """Micro-batches per process per optimizer step (same gradient, less memory)."""
-    epochs: float = 1.0
+    epochs: Rate = 1.0
     """Passes over the data (with max_steps = 0)."""
     max_steps: Count = 0
     """Optimizer steps in all; 0 derives them from epochs."""
@@ -73,14 +73,6 @@ class SFTConfig(TrainConfig):
     def check(self) -> None:
         """Refuse settings that cannot train, with one clear line (an R1Error)."""
         problems = [
-            (self.batch_size < 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.grad_accum < 1, f"grad_accum must be >= 1, got {self.grad_accum}"),
-            (self.max_steps < 0, f"max_steps must be >= 0, got {self.max_steps}"),
-            (self.max_steps == 0 and self.epochs <= 0,
-             f"epochs must be > 0 (or set max_steps), got {self.epochs}"),
-            (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
-            (self.max_seq_len < 2, f"max_seq_len must be >= 2, got {self.max_seq_len}"),
-            (self.lora.enabled and self.lora.r < 1, f"lora.r must be >= 1, got {self.lora.r}"),
             (not self.data and not self.families, "no training data: give data (a JSONL file or datasets "
                                                   "dir) or families (tiny-world tasks)"),
         ]
