@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from r1.config import StageConfig, first_change, save_config
 from r1.errors import R1Error
@@ -81,6 +81,9 @@ class EvalConfig(SamplingConfig):
     """The split of `data` to evaluate, when it has splits (a DatasetDict directory, hf:NAME)."""
     task: str | None = None
     """How `data` is scored: math, gsm8k, code or tiny."""
+    fields: dict[str, str] = Field(default_factory=dict)
+    """r1's field names to the data's columns, e.g. {problem: question, answer: final_answer}; TRL's
+    `prompt` (text or chat messages) stands for `problem` without one."""
     n: PositiveInt | None = None
     """Evaluate only the first n problems (tiny: how many held-out problems to draw); None: all of them
     (tiny: 200)."""
@@ -128,7 +131,10 @@ def load_records(cfg: EvalConfig) -> tuple[list[dict[str, Any]], str]:
         raise R1Error("nothing to evaluate: give benchmark=NAME or data=FILE task=T")
     if cfg.task not in TASKS:
         raise R1Error(f"task: with data, task must be one of {', '.join(TASKS)} (got {cfg.task!r})")
-    records = load_data(cfg.data, split=cfg.data_split, n=cfg.n)
+    from r1.train.data import prompt_record
+
+    records = [prompt_record(r, cfg.data, cfg.fields, None)
+               for r in load_data(cfg.data, split=cfg.data_split, n=cfg.n, need_problem=False)]
     check_scorable(records, cfg.data, cfg.task)
     return records, cfg.task
 

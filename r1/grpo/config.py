@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from r1.train.config import Count, Difficulty, PositiveInt, Share, Temperature, TopP, TrainConfig
 from r1.errors import R1Error
+from r1.eval.data import shipped_task
 from r1.grpo.window import ContextSchedule, largest_window
 from r1.models.lora import LoraSettings
 from r1.prompts import Template
@@ -139,8 +140,8 @@ class GRPOConfig(TrainConfig):
     eval_every: Count = 0
     """Held-out pass@1 every this many steps, and at the end (0: never)."""
     eval_benchmarks: list[str] = Field(default_factory=list)
-    """Benchmarks to evaluate (e.g. tiny:arithmetic, tiny:arithmetic@2); empty means each training
-    family's held-out split at the training difficulty."""
+    """Benchmarks to evaluate (e.g. tiny:arithmetic, tiny:arithmetic@2, gsm8k); empty means each training
+    family's held-out split at the training difficulty, or with data=<shipped benchmark> its test split."""
     eval_problems: PositiveInt = 100
     """Held-out problems per benchmark (eval_every = 0 turns the eval off)."""
     eval_k: PositiveInt = 4
@@ -192,7 +193,7 @@ class GRPOConfig(TrainConfig):
             (not self.data and not self.families, "no prompts: give families or data"),
             (self.max_flops is not None and self.match_flops_of is not None,
              "give max_flops or match_flops_of, not both"),
-            (self.eval_every > 0 and self.data is not None and not self.eval_benchmarks,
+            (self.eval_every > 0 and self.data is not None and not self.benchmarks,
              "eval_every with data needs eval_benchmarks (which held-out set to score)"),
         ]
         for bad, message in problems:
@@ -211,5 +212,9 @@ class GRPOConfig(TrainConfig):
     @property
     def benchmarks(self) -> list[str]:
         """What the periodic evaluation scores."""
+        if self.eval_benchmarks:
+            return self.eval_benchmarks
+        if self.data is not None:  # a shipped benchmark trains on its train split, so its test split is held out
+            return [self.data] if shipped_task(self.data) else []
         level = f"@{self.difficulty}" if self.difficulty else ""
-        return self.eval_benchmarks or [f"tiny:{family}{level}" for family in self.families]
+        return [f"tiny:{family}{level}" for family in self.families]

@@ -246,3 +246,18 @@ def test_precision_and_device_are_honoured(tiny_model_dir, tmp_path, monkeypatch
         with pytest.raises(R1Error, match="no GPU is visible"):
             run_eval(config(tmp_path / "gpu", tiny_model_dir, n=2, device="cuda"))
         assert not (tmp_path / "gpu").exists()
+
+
+def test_eval_reads_other_column_names_and_trls_prompt(tmp_path):
+    mine, trl = tmp_path / "mine.jsonl", tmp_path / "trl.jsonl"
+    mine.write_text(json.dumps({"id": "a", "question": "What is 2+2?", "final": "4"}) + "\n")
+    trl.write_text(json.dumps({"id": "b", "prompt": [{"role": "user", "content": "3+3?"}], "final": "6"}) + "\n")
+    records, task = load_records(EvalConfig(model="m", data=str(mine), task="gsm8k", output_dir="o",
+                                            fields={"problem": "question", "answer": "final"}))
+    assert task == "gsm8k" and (records[0]["problem"], records[0]["answer"]) == ("What is 2+2?", "4")
+    records, _ = load_records(EvalConfig(model="m", data=str(trl), task="gsm8k", output_dir="o",
+                                         fields={"answer": "final"}))
+    assert records[0]["problem"] == [{"role": "user", "content": "3+3?"}] and records[0]["answer"] == "6"
+    with pytest.raises(R1Error, match="record a has no column 'missing' \\(for problem\\)"):
+        load_records(EvalConfig(model="m", data=str(mine), task="gsm8k", output_dir="o",
+                                fields={"problem": "missing"}))

@@ -37,6 +37,14 @@ def test_shipped_gsm8k_trains_on_its_train_split_with_its_scorer():
     assert len(test) == 1319 and test[0]["id"] == "gsm8k-test-0000"
 
 
+def test_training_on_a_shipped_benchmark_evaluates_on_its_test_split_by_default():
+    assert grpo(data="gsm8k", eval_every=10).benchmarks == ["gsm8k"]
+    assert grpo(data="gsm8k", eval_benchmarks=["math500"]).benchmarks == ["math500"]
+    assert grpo(families=["linear"], difficulty=2).benchmarks == ["tiny:linear@2"]
+    with pytest.raises(R1Error, match="eval_every with data needs eval_benchmarks"):
+        grpo(data="my.jsonl", eval_every=10).check()  # a file of one's own names no held-out set
+
+
 def test_shipped_benchmark_without_a_train_split_is_refused():
     with pytest.raises(R1Error, match="math500 has no 'train' split") as err:
         load_prompt_records(grpo(data="math500"))
