@@ -225,3 +225,20 @@ def test_sleep_frees_and_restores_on_gpu(tiny_model_dir, tiny_model, prompts):
     assert sleepy.wake_up() is True
     sleepy.sync_weights(tiny_model)  # level 2 dropped the weights
     assert _same(_greedy(sleepy, prompts), before)
+
+
+def test_the_checkpoints_sampling_defaults_do_not_apply(tiny_model_dir, hf, prompts, tmp_path):
+    """A checkpoint whose generation_config carries repetition_penalty, top_k and min_new_tokens (as
+    Qwen2.5's does) samples in vLLM exactly as r1's settings say: greedy equals HF's on the plain model."""
+    import json
+    import shutil
+
+    model = tmp_path / "with-defaults"
+    shutil.copytree(tiny_model_dir, model)
+    config = json.loads((model / "generation_config.json").read_text())
+    config.update(repetition_penalty=5.0, top_k=1, min_new_tokens=30, do_sample=True, temperature=0.1)
+    (model / "generation_config.json").write_text(json.dumps(config))
+    engine = VLLMEngine(str(model), dtype="float32", seed=0)
+    assert _same(_greedy(engine, prompts), _greedy(hf, prompts))
+    sampled = engine.generate(prompts[:1], SamplingParams(n=8, temperature=1.0, max_new_tokens=12, seed=3))[0]
+    assert len({tuple(r.token_ids) for r in sampled}) > 1  # top_k=1 of the checkpoint would make them one
