@@ -1,10 +1,11 @@
 """The one checkpoint format of every training stage: an HF model (or LoRA adapter) + tokenizer
 directory plus trainer_state.pt (optimizer, scheduler, RNG states, step, the stage's own state such as
 data cursors). Written to a temporary directory and swapped in whole, so a kill mid-save leaves the
-previous checkpoint intact. Exactly one resumable checkpoint is kept (TRL's save_total_limit=1): a
-resume reads only the latest, and a second copy would cost the same disk again (a full fine-tune's
-checkpoint holds the weights and two AdamW moments, about 3x the fp32 model); the loop prints its size
-once per run (checkpoint_cost). The final model (output_dir/final) is written the same way and carries a
+previous checkpoint intact. A resume reads only the latest, output_dir/checkpoint; by default it is the
+only one kept (TRL's save_total_limit=1), since each copy costs the same disk again (a full fine-tune's
+checkpoint holds the weights and two AdamW moments, about 3x the fp32 model); `keep` > 1 copies the one
+being replaced to checkpoint-<step> first. The loop prints the size once per run (checkpoint_cost).
+The final model (output_dir/final) is written the same way and carries a
 marker file (FINAL_MARKER), so a directory without it was never finished.
 
 Every process calls save_checkpoint / save_final / load_checkpoint. With parameters sharded over
@@ -30,6 +31,7 @@ from r1.models.weights import full_state_dict, sharding
 from r1.runtime import recover_dir, swap_in_dir
 
 STATE_FILE = "trainer_state.pt"
+STEP_FILE = "step"  # the checkpoint's step as text, to name a kept copy without loading the state
 FINAL_MARKER = "r1_final.json"
 
 
@@ -42,8 +44,9 @@ def has_checkpoint(ckpt: Path) -> bool:
 
 
 def save_checkpoint(accelerator, ckpt: Path, model, tokenizer, optimizer, scheduler,
-                    state: dict[str, Any]) -> None:
-    """Write output_dir/checkpoint; `model` is the unwrapped model. Every process calls this."""
+                    state: dict[str, Any], keep: int = 1) -> None:
+    """Write output_dir/checkpoint (and keep up to `keep` - 1 earlier ones as checkpoint-<step>); `model`
+    is the unwrapped model. Every process calls this."""
     main, rank, world = accelerator.is_main_process, accelerator.process_index, accelerator.num_processes
     tmp = ckpt.with_name(ckpt.name + ".tmp")
     sharded = sharding(model) is not None
@@ -66,14 +69,33 @@ def save_checkpoint(accelerator, ckpt: Path, model, tokenizer, optimizer, schedu
         torch.save({**state, "optimizer": None if split else optimizer.state_dict(),
                     "optimizer_shards": world if split else 0, "scheduler": scheduler.state_dict(),
                     "rng": rng}, tmp / STATE_FILE)
+        (tmp / STEP_FILE).write_text(str(state["step"]))
+        if keep > 1:
+            keep_earlier(ckpt, keep - 1)
         swap_in_dir(tmp, ckpt)
     accelerator.wait_for_everyone()
 
 
-def checkpoint_cost(ckpt: Path) -> str:
+def keep_earlier(ckpt: Path, earlier: int) -> None:
+    """Copy the checkpoint about to be replaced to checkpoint-<its step> and delete all but the newest
+    `earlier` of those. A copy, not a rename: a kill meanwhile still leaves `ckpt` whole for a resume."""
+    step_file = ckpt / STEP_FILE
+    if step_file.is_file():
+        copy = ckpt.with_name(f"{ckpt.name}-{step_file.read_text().strip()}")
+        if not copy.exists():
+            shutil.copytree(ckpt, copy.with_name(copy.name + ".tmp"), dirs_exist_ok=True)
+            copy.with_name(copy.name + ".tmp").rename(copy)
+    kept = sorted((p for p in ckpt.parent.glob(f"{ckpt.name}-*") if p.name.split("-")[-1].isdigit()),
+                  key=lambda p: int(p.name.split("-")[-1]))
+    for old in kept[:-earlier]:
+        shutil.rmtree(old)
+
+
+def checkpoint_cost(ckpt: Path, keep: int = 1) -> str:
     """One line saying how much disk a checkpoint takes, e.g. "checkpoint: 21.4 MB each (...)"."""
     size = sum(f.stat().st_size for f in ckpt.rglob("*") if f.is_file())
-    return f"checkpoint: {size / 1e6:.1f} MB each (one is kept, replaced at every save)"
+    kept = "one is kept, replaced at every save" if keep == 1 else f"up to {keep} are kept (save_total_limit)"
+    return f"checkpoint: {size / 1e6:.1f} MB each ({kept})"
 
 
 def load_checkpoint(ckpt: Path, optimizer, scheduler, rank: int = 0, world: int = 1) -> dict[str, Any]:

@@ -44,7 +44,10 @@ class TrainConfig(StageConfig):
     precision: Literal["auto", "fp32", "bf16"] = "fp32"
     """Autocast dtype of the forward (auto: bf16 where the hardware has it)."""
     save_every: Count = 50
-    """Write output_dir/checkpoint every this many steps (0: only at the end). One checkpoint is kept,
-    replaced whole at every save (TRL's save_total_limit=1); its size is printed after the first save."""
+    """Write output_dir/checkpoint every this many steps (0: only at the end), replaced whole at every
+    save; its size is printed after the first save."""
+    save_total_limit: PositiveInt = 1
+    """Checkpoints kept (TRL's save_total_limit): the latest, output_dir/checkpoint (what a resume reads),
+    and up to N-1 earlier ones as output_dir/checkpoint-<step>, each costing the same disk again."""
     resume: bool = True
     """Continue from output_dir/checkpoint when it exists; false refuses to touch an existing run."""

@@ -27,7 +27,7 @@ from r1.train.checkpoint import (checkpoint_cost, has_checkpoint, load_checkpoin
 from r1.train.schedule import lr_scheduler
 from r1.train.telemetry import Telemetry
 
-RESUMABLE = {"max_steps", "save_every", "resume", "eval_every", "eval_problems", "eval_k",
+RESUMABLE = {"max_steps", "save_every", "save_total_limit", "resume", "eval_every", "eval_problems", "eval_k",
              "eval_temperature", "eval_max_new_tokens", "eval_benchmarks", "log_every", "epochs",
              "rollout_batch_size", "compile", "max_bad_steps", "log_completions_every",
              "log_completions_prompts", "max_flops", "match_flops_of"}
@@ -204,9 +204,10 @@ def fit(cfg, run: TrainRun, hooks: Hooks, stage: str) -> Path:
             if last or cfg.save_every and step % cfg.save_every == 0:
                 save_checkpoint(accelerator, out / "checkpoint", accelerator.unwrap_model(run.model),
                                 run.tokenizer, run.optimizer, run.scheduler,
-                                {"step": step, "flops": run.flops, "train_s": run.train_s, **hooks.state()})
+                                {"step": step, "flops": run.flops, "train_s": run.train_s, **hooks.state()},
+                                keep=cfg.save_total_limit)
                 if main and not saved:
-                    console.print(checkpoint_cost(out / "checkpoint"))
+                    console.print(checkpoint_cost(out / "checkpoint", cfg.save_total_limit))
                 saved = True
             accelerator.wait_for_everyone()
             if last:

@@ -36,6 +36,20 @@ def test_the_disk_a_checkpoint_costs_is_printed_once(tiny_model_dir, tmp_path, c
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint")) == ["checkpoint"]
 
 
+def test_save_total_limit_keeps_earlier_checkpoints_and_resumes_from_the_latest(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    settings = {**SMALL, "max_steps": 4, "save_total_limit": 3}
+    sft.train(SFTConfig(output_dir=str(out), model=str(tiny_model_dir), **settings))  # saves at 1, 2, 3, 4
+    kept = sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint"))
+    assert kept == ["checkpoint", "checkpoint-2", "checkpoint-3"]
+    for name, step in (("checkpoint", 4), ("checkpoint-3", 3), ("checkpoint-2", 2)):
+        assert torch.load(out / name / "trainer_state.pt", weights_only=False)["step"] == step, name
+        check_model_dir(out / name)  # each a whole model directory
+    sft.train(SFTConfig(output_dir=str(out), model=str(tiny_model_dir), **{**settings, "max_steps": 5}))
+    assert torch.load(out / "checkpoint" / "trainer_state.pt", weights_only=False)["step"] == 5
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("checkpoint-")) == ["checkpoint-3", "checkpoint-4"]
+
+
 def test_the_final_model_appears_whole_or_not_at_all(tiny_model, tiny_tokenizer, tmp_path):
     from accelerate import Accelerator
 
