@@ -90,6 +90,7 @@ def build(cfg: StandInConfig) -> Path:
     """output_dir/final: the model, its tokenizer and generation_config, with r1's finished marker."""
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
+    from r1.progress import console
     from r1.runtime import set_seed, swap_in_dir
     from r1.train.checkpoint import FINAL_MARKER
 
@@ -116,4 +117,6 @@ def build(cfg: StandInConfig) -> Path:
     parameters = sum(p.numel() for p in model.parameters())
     (tmp / FINAL_MARKER).write_text(json.dumps({"stand_in": cfg.shape, "parameters": parameters}, indent=2))
     swap_in_dir(tmp, out)
+    console.print(f"stand-in: {cfg.shape} Qwen2 layout, {parameters / 1e6:.2f}M parameters with random weights, "
+                  f"a {len(tokenizer)}-token BPE tokenizer, ChatML -> {out}")
     return out
