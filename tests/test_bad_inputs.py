@@ -88,9 +88,23 @@ def damaged(tiny_model_dir, tmp_path: Path, how: str) -> Path:
         weights.write_bytes(b"")
     elif how == "truncated":
         weights.write_bytes(weights.read_bytes()[:-100])
-    else:  # a save that was killed: no marker
+    else:  # a stage's save that was killed: no marker beside the stage's config
         (model / "r1_final.json").unlink()
+        (model.parent / "sft_config.yaml").write_text("output_dir: x\n")
     return model
+
+
+def test_a_final_directory_another_tool_wrote_needs_no_marker(tiny_model_dir, tmp_path):
+    from r1.errors import R1Error
+    from r1.models.load import check_model_dir
+
+    theirs = tmp_path / "trl-output" / "final"
+    shutil.copytree(tiny_model_dir, theirs)
+    (theirs / "r1_final.json").unlink()
+    assert check_model_dir(theirs) == theirs  # no r1 stage wrote its parent
+    (theirs.parent / "log.jsonl").write_text("")  # now it is an r1 run's, and unfinished
+    with pytest.raises(R1Error, match="never finished"):
+        check_model_dir(theirs)
 
 
 @pytest.mark.parametrize("how, words", [("empty", ("model.safetensors", "damaged or truncated")),

@@ -28,14 +28,22 @@ def check_model_dir(path: str | Path, field: str = "model") -> Path:
 
 
 def check_finished(p: Path, field: str) -> None:
-    """A stage's output_dir/final (or a save left half-way, *.tmp) without the marker a finished save
-    writes last was never finished; other directories (any HF checkpoint) carry no marker."""
+    """An r1 stage's output_dir/final (or a save left half-way, final.tmp) without the marker a finished
+    save writes last was never finished. Other directories (any HF checkpoint, a `final/` another tool
+    wrote) carry no marker and need none."""
     from r1.train.checkpoint import FINAL_MARKER
 
-    half_saved = p.name.endswith(".tmp") and p.with_name(p.name.removesuffix(".tmp")).name == "final"
-    if half_saved or p.name == "final" and not (p / FINAL_MARKER).is_file():
+    if p.name not in ("final", "final.tmp") or not _r1_run(p.parent):
+        return
+    if p.name == "final.tmp" or not (p / FINAL_MARKER).is_file():
         raise R1Error(f"{field}: {p} was never finished (no {FINAL_MARKER}, which a stage writes last): run "
                       "the stage that writes it again to resume it")
+
+
+def _r1_run(directory: Path) -> bool:
+    """Whether an r1 stage wrote into `directory` (its config, log or checkpoint is there)."""
+    return any(directory.glob("*_config.yaml")) or (directory / "log.jsonl").is_file() \
+        or (directory / "checkpoint").is_dir() or (directory / "r1_stage.json").is_file()
 
 
 def check_weights(p: Path, field: str) -> None:
