@@ -243,8 +243,12 @@ def test_eval_prompt_longer_than_the_context(cli, tmp_path, tiny_model_dir):
     data = problems(tmp_path / "long.jsonl", [{"id": "big", "problem": "1 + " * 2000, "answer": "3"}])
     out = tmp_path / "e"
     assert_one_line_error(cli(*eval_args(tiny_model_dir, out), "--data", data, "--task", "math"),
-                          "record 'big'", "exceed the model's context")
+                          "record 'big'", "leaves no room in the model's context")
     assert not (out / "samples.jsonl").exists()
+    fits = cli("eval", "--model", tiny_model_dir, "--benchmark", "tiny:arithmetic", "--n", "1", "--k", "1",
+               "--max-new-tokens", "300", "--out", tmp_path / "fits")  # a cap past the context of 256
+    assert fits.exit_code == 0, fits.output
+    assert "1 of 1 prompts + max_new_tokens (300) exceed the model's context of 256" in " ".join(fits.stderr.split())
 
 
 def test_plot_of_a_log_without_metrics(cli, tmp_path):

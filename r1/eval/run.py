@@ -22,7 +22,7 @@ from r1.config import StageConfig, first_change, save_config
 from r1.errors import R1Error
 from r1.eval.data import check_scorable, done_samples, load_benchmark, load_data
 from r1.eval.scoring import TASKS, score_batch, style
-from r1.progress import progress_bar
+from r1.progress import console, progress_bar
 from r1.prompts import BOXED_SUFFIX, Template, build_prompt
 from r1.rollout import HFEngine, SamplingParams, make_engine
 from r1.runtime import resolve_device, sampling_dtype
@@ -211,15 +211,22 @@ def evaluate_stage(cfg: EvalConfig) -> Path:
 
 
 def check_prompts_fit(cfg: SamplingConfig, prompts: dict[str, str], tokenizer, limit: int | None) -> None:
-    """Each prompt (by record id) plus max_new_tokens must fit the model's context: a huge prompt fails
-    before any sampling in one line naming its record, not in a terabyte-sized allocation."""
+    """Every prompt (by record id) must leave room in the model's context for a completion: a huge one
+    fails before any sampling in one line naming its record, not in a terabyte-sized allocation. Prompts
+    whose max_new_tokens would run past the context are sampled (max_new_tokens is a cap most completions
+    never reach), with one line saying how many."""
     if not limit:
         return
+    past = 0
     for key, prompt in prompts.items():
         length = len(tokenizer(prompt, add_special_tokens=False).input_ids)
-        if length + cfg.max_new_tokens > limit:
-            raise R1Error(f"data: record {key!r}: its prompt ({length:,} tokens) + max_new_tokens "
-                          f"({cfg.max_new_tokens}) exceed the model's context of {limit} tokens")
+        if length >= limit:
+            raise R1Error(f"data: record {key!r}: its prompt ({length:,} tokens) leaves no room in the model's "
+                          f"context of {limit} tokens")
+        past += length + cfg.max_new_tokens > limit
+    if past:
+        console.print(f"[yellow]{past} of {len(prompts)} prompts + max_new_tokens ({cfg.max_new_tokens}) exceed the "
+                      f"model's context of {limit} tokens; their completions may run past what it was trained on[/]")
 
 
 def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):
