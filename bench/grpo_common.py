@@ -124,10 +124,14 @@ def set_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def summary(times: list[float], tokens: list[float]) -> dict:
+def summary(times: list[float], tokens: list[float], cpu: list[float] | None = None) -> dict:
+    """Wall seconds per step (median, mean), and the process's CPU seconds per step (`cpu`, median):
+    on a shared machine a process that waits for a core loses wall time but not CPU time, so with one
+    thread CPU s/step is the steadier figure (with more, it also counts threads spinning at barriers)."""
     return {"step_s": times, "median_s": statistics.median(times), "mean_s": statistics.fmean(times),
             "tokens_per_step": statistics.fmean(tokens),
-            "s_per_1k_tokens": statistics.median(times) / max(statistics.fmean(tokens), 1.0) * 1000}
+            "s_per_1k_tokens": statistics.median(times) / max(statistics.fmean(tokens), 1.0) * 1000,
+            **({"cpu_s": cpu, "cpu_median_s": statistics.median(cpu)} if cpu else {})}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -252,6 +256,8 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
             self.lengths: list[float] = []
             self.threads: list[int] = []
             self.step_peak_mb: list[float] = []
+            self.cpu_begin: list[float] = []
+            self.cpu_end: list[float] = []
             self.setup_mb: dict = {}
             self.trainer = None
             self.optimizer_tick = 0.0
@@ -262,6 +268,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
         def on_step_begin(self, *a, **k):
             peaks.start_step()
             self.begin.append(time.perf_counter())
+            self.cpu_begin.append(time.process_time())
 
         def on_pre_optimizer_step(self, *a, **k):
             self.optimizer_tick = peaks.begin()
@@ -271,6 +278,7 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
 
         def on_step_end(self, *a, **k):
             self.end.append(time.perf_counter())
+            self.cpu_end.append(time.process_time())
             self.step_peak_mb.append(peaks.end_step())
             self.threads.append(torch.get_num_threads())
             lengths = self.trainer._metrics["train"].get("completions/mean_length") or [float("nan")]
@@ -285,12 +293,13 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
     total = args.warmup + args.steps
     assert len(timer.end) == total, f"TRL ran {len(timer.end)} steps, expected {total}"
     times = [timer.end[i] - (timer.end[i - 1] if i else timer.begin[0]) for i in range(total)]
+    cpu = [timer.cpu_end[i] - (timer.cpu_end[i - 1] if i else timer.cpu_begin[0]) for i in range(total)]
     tokens = [length * batch for length in timer.lengths[args.warmup:]]
     return {"framework": f"trl {trl.__version__}" + (" torch_compile" if args.compile else ""),
             "threads": timer.threads[-1], "warmup_s": times[: args.warmup],
             "inside_s": [e - b for b, e in zip(timer.begin[args.warmup:], timer.end[args.warmup:])],
             "memory": memory_report(timer.setup_mb, timer.step_peak_mb), "phases": peaks.summary(args.warmup),
-            **summary(times[args.warmup :], tokens)}
+            **summary(times[args.warmup :], tokens, cpu[args.warmup :])}
 
 
 def worker_r1(args: argparse.Namespace, work: Path) -> dict:
@@ -304,23 +313,24 @@ def worker_r1(args: argparse.Namespace, work: Path) -> dict:
     cfg = r1_config(args, world, work / "r1")
     run = setup(cfg)
     setup_mb = memory_mb()
-    times, tokens, splits, warmup, step_peaks = [], [], [], [], []
+    times, cpu, tokens, splits, warmup, step_peaks = [], [], [], [], [], []
     for step in range(1, args.warmup + args.steps + 1):
         reset_peak()
-        tick = time.perf_counter()
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         metrics = grpo_step(cfg, run, step)
-        took = time.perf_counter() - tick
+        took, cpu_took = time.perf_counter() - tick, time.process_time() - cpu_tick
         step_peaks.append(memory_mb()["peak"])
         if step <= args.warmup:
             warmup.append(took)
         else:
             times.append(took)
+            cpu.append(cpu_took)
             tokens.append(metrics["completion_len_mean"] * args.prompts * args.group)
             splits.append({k: metrics[k] for k in metrics if k.startswith("time_")})
     split = {k: statistics.fmean(s[k] for s in splits) for k in splits[0]}
     label = f"r1 {getattr(r1, '__version__', '')}".strip() + (" compile" if args.compile else "")
     return {"framework": label, "threads": torch.get_num_threads(), "warmup_s": warmup, "split": split,
-            "memory": memory_report(setup_mb, step_peaks), **summary(times, tokens)}
+            "memory": memory_report(setup_mb, step_peaks), **summary(times, tokens, cpu)}
 
 
 def memory_report(setup_mb: dict, step_peaks: list[float | None]) -> dict:
@@ -397,7 +407,7 @@ def framework_line(label: str, r: dict) -> str:
     return (f"{label}: {r['median_s']:.3f} s/step median ({r['mean_s']:.3f} mean; steps {steps}; "
             f"warm-up steps {warm or '-'} s); "
             f"{r['tokens_per_step']:.0f} completion tokens/step, {r['s_per_1k_tokens']:.3f} s per 1k tokens; "
-            f"{r['threads']} threads")
+            f"{r['threads']} threads" + (f"; CPU {r['cpu_median_s']:.3f} s/step median" if "cpu_median_s" in r else ""))
 
 
 def r1_split_line(r: dict) -> str:
@@ -417,8 +427,22 @@ def parts_line(args: argparse.Namespace, p: dict) -> str:
             f"sum {p['sum_s']:.3f} s")
 
 
-def token_warning(t: dict, r: dict) -> list[str]:
+def framework_lines(res: dict) -> list[str]:
+    """TRL's and r1's step times, and r1's step split, for those that ran."""
+    lines = []
+    if "trl" in res:
+        lines.append(framework_line(f"TRL GRPOTrainer ({res['trl']['framework']})", res["trl"]))
+    if "r1" in res:
+        lines.append(framework_line(f"r1 grpo_step ({res['r1']['framework']})", res["r1"]))
+        lines.append(r1_split_line(res["r1"]))
+    return lines
+
+
+def token_warning(res: dict) -> list[str]:
     """A line when TRL's and r1's completion tokens per step differ by more than 2%."""
+    if "trl" not in res or "r1" not in res:
+        return []
+    t, r = res["trl"], res["r1"]
     if abs(t["tokens_per_step"] - r["tokens_per_step"]) <= 0.02 * r["tokens_per_step"]:
         return []
     return [f"WARNING: tokens per step differ (TRL {t['tokens_per_step']:.0f}, r1 {r['tokens_per_step']:.0f}); "
@@ -431,8 +455,9 @@ def pool(runs: list[dict]) -> dict:
         return runs[0]
     out = dict(runs[0])
     times = [t for r in runs for t in r["step_s"]]
+    cpu = [t for r in runs for t in r.get("cpu_s", [])]
     tokens = [r["tokens_per_step"] for r in runs for _ in r["step_s"]]
-    out.update(summary(times, tokens), round_median_s=[r["median_s"] for r in runs],
+    out.update(summary(times, tokens, cpu), round_median_s=[r["median_s"] for r in runs],
                process_s=sum(r["process_s"] for r in runs))
     if "split" in out:
         out["split"] = {k: statistics.fmean(r["split"][k] for r in runs) for k in runs[0]["split"]}
@@ -453,11 +478,13 @@ def without_workdir(argv: list[str]) -> list[str]:
     return out
 
 
-def main(script: Path, argv: list[str], args: argparse.Namespace, workers: dict[str, Callable],
+def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], workers: dict[str, Callable],
          build_world: Callable[[argparse.Namespace, Path], dict],
-         report: Callable[[argparse.Namespace, dict, dict], list[str]]) -> None:
+         report: Callable[[argparse.Namespace, dict, dict], list[str]], argv: list[str] | None = None) -> None:
     """A worker process runs its worker; the parent builds the world, runs each framework's process
     (TRL and r1 alternating --rounds times, r1's parts once) one after another, prints the report."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
     if args.worker:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         work = Path(args.workdir)

@@ -61,12 +61,10 @@ from __future__ import annotations
 
 import argparse
 import string
-import sys
 from pathlib import Path
 
-from grpo_common import (STOP_TOKEN, add_common_args, framework_line, header_lines, parts_line,
-                         quiet_transformers, r1_split_line, token_warning, worker_r1, worker_trl,
-                         write_records)
+from grpo_common import (STOP_TOKEN, add_common_args, framework_lines, header_lines, parts_line,
+                         quiet_transformers, token_warning, worker_r1, worker_trl, write_records)
 from grpo_common import main as run_bench
 from grpo_parts import worker_parts
 
@@ -110,12 +108,7 @@ def build_world(args: argparse.Namespace, work: Path) -> dict:
 WORKERS = {"trl": worker_trl, "r1": worker_r1, "parts": worker_parts}
 
 def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
-    lines = header_lines(args, world)
-    if "trl" in res:
-        lines.append(framework_line(f"TRL GRPOTrainer ({res['trl']['framework']})", res["trl"]))
-    if "r1" in res:
-        lines.append(framework_line(f"r1 grpo_step ({res['r1']['framework']})", res["r1"]))
-        lines.append(r1_split_line(res["r1"]))
+    lines = header_lines(args, world) + framework_lines(res)
     if "parts" in res:
         p = res["parts"]
         lines.append(parts_line(args, p))
@@ -126,17 +119,11 @@ def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
                      f"(target >= 1.5)")
         if "r1" in res:
             lines.append(f"r1 step / sum of parts alone: {res['r1']['median_s'] / p['sum_s']:.2f} (target <= 1.15)")
+    lines += token_warning(res)
     if "trl" in res and "r1" in res:
-        t, r = res["trl"], res["r1"]
-        lines += token_warning(t, r)
-        lines.append(f"ratio TRL/r1: {t['median_s'] / r['median_s']:.2f}")
+        lines.append(f"ratio TRL/r1: {res['trl']['median_s'] / res['r1']['median_s']:.2f}")
     return lines
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    run_bench(HERE, argv, parse_args(argv), WORKERS, build_world, report)
-
-
 if __name__ == "__main__":
-    main()
+    run_bench(HERE, parse_args, WORKERS, build_world, report)

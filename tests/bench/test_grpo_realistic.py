@@ -62,16 +62,17 @@ def test_shrunk_run_prints_both_frameworks_memory_and_the_ratios_last(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     lines = proc.stdout.strip().splitlines()
-    last = re.fullmatch(r"ratios: TRL s/step / r1 s/step (\d+\.\d\d), r1 peak RSS / TRL peak RSS (\d+\.\d\d)",
-                        lines[-1])
+    last = re.fullmatch(r"ratios: TRL s/step / r1 s/step (\d+\.\d\d), r1 peak RSS / TRL peak RSS (\d+\.\d\d), "
+                        r"TRL CPU s/step / r1 CPU s/step (\d+\.\d\d)", lines[-1])
     assert last, lines[-1]
-    assert float(last.group(1)) > 0 and float(last.group(2)) > 0
+    assert all(float(x) > 0 for x in last.groups())
     data = json.loads(out_json.read_text())
     assert data["world"]["vocab"] == 1024 and data["world"]["shape"]["layers"] == 2
     for name in ("trl", "r1"):
         res = data["results"][name]
         assert res["tokens_per_step"] == 2 * 4 * 8  # eos unreachable: every completion is 8 tokens
         assert len(res["step_s"]) == 2 and all(t > 0 for t in res["step_s"])
+        assert len(res["cpu_s"]) == 2 and all(t > 0 for t in res["cpu_s"])
         memory = res["memory"]
         assert memory["peak_mb"] >= max(memory["step_peak_mb"]) > 0
         assert memory["peak_mb"] >= memory["setup_rss_mb"] > 0
