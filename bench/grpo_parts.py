@@ -17,7 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
-from grpo_common import load_world, memory_mb, r1_config, render_prompts, reset_peak, set_threads
+from grpo_common import load_world, r1_config, render_prompts, set_threads
+from grpo_workers import memory_mb, reset_peak
 
 
 def worker_parts(args: argparse.Namespace, work: Path) -> dict:

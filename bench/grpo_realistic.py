@@ -62,9 +62,10 @@ import json
 from pathlib import Path
 
 from grpo_common import (STOP_TOKEN, add_common_args, framework_lines, header_lines, parts_line,
-                         quiet_transformers, token_warning, worker_r1, worker_trl, write_records)
+                         quiet_transformers, token_warning, write_records)
 from grpo_common import main as run_bench
 from grpo_parts import worker_parts
+from grpo_workers import worker_r1, worker_trl
 
 HERE = Path(__file__).resolve()
 QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
