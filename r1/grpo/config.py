@@ -132,11 +132,12 @@ class GRPOConfig(TrainConfig):
     min(p_trainer / p_vllm, tis_cap) to correct the engines' numeric mismatch; 0 turns it off."""
     rollout_batch_size: PositiveInt = 128
     """Sequences per generate call."""
-    compile: bool = False
+    compile: bool | Literal["auto"] = "auto"
     """torch.compile r1's lean forward (Llama-family models): the sampler's decode step (engine=hf)
-    and the reference and policy forwards. On 2 CPU cores a step of the tiny model took a third less
-    time; the price is a compile at the start of every process, 10-25 s once inductor's on-disk cache
-    holds the kernels and ~2 min before (needs a C++ compiler). Worth it for long runs."""
+    and the reference and policy forwards. On 2 CPU cores a step of the tiny model took about half the
+    time; the price is a compile at the start of every process, seconds once inductor's on-disk cache
+    holds the kernels and ~2 min before (needs a C++ compiler). auto: on for runs long enough to win
+    that back (r1.models.fast.decide_compile; one line says which), off otherwise."""
     eval_every: Count = 0
     """Held-out pass@1 every this many steps, and at the end (0: never)."""
     eval_benchmarks: list[str] = Field(default_factory=list)

@@ -60,7 +60,7 @@ from r1.grpo.sampling import Group, sample_groups
 from r1.grpo.general import evaluate_general, load_general_records
 from r1.grpo.stream import PromptStream, build_stream
 from r1.grpo.window import Window, next_window, window_at
-from r1.models.fast import unsupported
+from r1.models.fast import decide_compile, unsupported
 from r1.models.load import load_model, load_tokenizer
 from r1.models.lora import adapter_disabled, load_policy
 from r1.models.weights import check_sharding
@@ -161,6 +161,8 @@ def setup(cfg: GRPOConfig) -> Run:
     combiner = RewardCombiner(cfg.reward)
     combiner.check(sorted({r.get("prompt_type") or "reasoning" for r in records + general + run_general}))
     policy = load_policy(cfg.model, cfg.lora, ckpt if resuming else None, accelerator.device)
+    cfg.compile = decide_compile(cfg.compile, cfg.max_steps, policy, budget=max_flops is not None,
+                                 say=accelerator.is_main_process)
     _check_context(cfg, policy, stream.prompt_ids)
     reference = None  # beta = 0: no reference model in memory at all; LoRA: the policy, adapters off
     if cfg.beta > 0 and not cfg.lora.enabled:

@@ -305,6 +305,34 @@ class FastLM:
         return self.head(x[:, 0], w)
 
 
+COMPILE_PAYS_AFTER = 400
+"""GRPO steps after which compile=true has won back its compile when inductor builds its kernels from
+scratch (an empty cache), on the tiny model: 407 measured by bench/compile_break_even.py on an AMD EPYC
+core (72 with the cache filled; bench/RESULTS.md). `compile: auto` compiles runs at least this long."""
+
+
+def decide_compile(setting: bool | str, steps: int, model, budget: bool = False, say: bool = True) -> bool:
+    """`compile` as set, or for "auto": on when the lean path takes the model, a C++ compiler is there
+    (inductor builds CPU kernels with it) and the run is long enough to win the compile back; one line
+    says which and why. A FLOPs budget (`budget`) ends a run at an unknown step, so auto stays off."""
+    if setting != "auto":
+        return bool(setting)
+    import shutil
+
+    why_not = unsupported(model)
+    if why_not is None and not any(shutil.which(cxx) for cxx in ("c++", "g++", "clang++")):
+        why_not = "no C++ compiler found"
+    if why_not is None and budget:
+        why_not = "a FLOPs budget decides the run's length"
+    if why_not is None and steps < COMPILE_PAYS_AFTER:
+        why_not = f"{steps} steps, it pays after about {COMPILE_PAYS_AFTER}"
+    if say:
+        from r1.progress import console
+
+        console.print(f"compile: {'off' if why_not else 'on'} (auto: {why_not or f'{steps} steps'})")
+    return why_not is None
+
+
 _COMPILED: dict[tuple, Callable] = {}
 
 
