@@ -36,6 +36,10 @@ class RewardModelConfig(TrainConfig):
     on: View = "summary"
     """What the model reads of a response: summary (the <summary> part only, R1's helpfulness model)
     or whole (reasoning included, R1's harmlessness model); training and scoring read the same."""
+    pool: Literal["last", "sum"] = "last"
+    """Which of the head's per-token scores make a response's score: last (the last token's, as Hugging
+    Face's sequence classifier) or sum (every token's; suits a judge that adds up per-sentence verdicts);
+    recorded with the model, so the `rm:` reward pools the same way."""
     margin: float = 0.0
     """Pairwise: a margin every pair must clear, added to a record's own `margin` field (TRL's)."""
     max_seq_len: PositiveInt = 1024

@@ -1,5 +1,12 @@
 """The reward model: a causal LM with a one-output score head (AutoModelForSequenceClassification),
-read at the last real token of each sequence, loaded for training or scoring, and run in batches."""
+loaded for training or scoring, and run in batches.
+
+The head gives a score at every token; `pool` says which make the sequence's score: `last`, the last
+real token's (Hugging Face's own pooling, what the saved model returns when loaded elsewhere), or
+`sum`, every real token's added up. A sum suits a judge that adds up per-sentence verdicts (the tiny
+world's oracle: +1/3 per true fact, -0.35 per false one, -0.15 per filler sentence): each sentence's
+tokens can score it where it stands instead of one last token summing them all. Tokens of the shared
+prompt add the same to both responses of a pair, so they cancel in a preference."""
 
 from __future__ import annotations
 
@@ -14,7 +21,8 @@ from r1.models.load import check_model_dir
 from r1.train.checkpoint import final_info
 
 INFO_KEY = "reward_model"
-"""Key of the r1_final.json marker that records objective, on and center of a trained reward model."""
+"""Key of the r1_final.json marker that records objective, on, pool and center of a trained reward model."""
+POOLS = ("last", "sum")
 
 
 def load_for_training(path: str | Path, pad_id: int, device) -> Any:
@@ -56,19 +64,39 @@ def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Te
     return input_ids, mask
 
 
-def forward_scores(model, ids: list[list[int]], pad_id: int, device) -> torch.Tensor:
-    """One score per sequence [b] (the head's output at the last non-pad token)."""
+def score_head(model) -> torch.nn.Module:
+    """The one-output linear head of a sequence classifier (`score` in Hugging Face's models)."""
+    head = getattr(getattr(model, "module", model), "score", None)
+    if not isinstance(head, torch.nn.Module):
+        raise R1Error(f"pool: {type(model).__name__} has no `score` head to read at every token; use pool=last")
+    return head
+
+
+def forward_scores(model, ids: list[list[int]], pad_id: int, device, pool: str = "last") -> torch.Tensor:
+    """One score per sequence [b]: the head's output at the last non-pad token, or summed over the
+    non-pad tokens (see the module docstring)."""
     input_ids, mask = pad_batch(ids, pad_id)
-    logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), use_cache=False).logits
-    return logits[:, 0].float()  # [b, 1] -> [b]
+    mask = mask.to(device)
+    if pool == "last":
+        logits = model(input_ids=input_ids.to(device), attention_mask=mask, use_cache=False).logits
+        return logits[:, 0].float()  # [b, 1] -> [b]
+    per_token = {}
+    # the model's own forward (so data parallelism still syncs); a hook keeps the head's per-token output
+    hook = score_head(model).register_forward_hook(lambda module, args, out: per_token.update(out=out))
+    try:
+        model(input_ids=input_ids.to(device), attention_mask=mask, use_cache=False)
+    finally:
+        hook.remove()
+    return (per_token["out"][..., 0].float() * mask).sum(-1)  # [b, T, 1] -> [b, T] -> [b]
 
 
 @torch.no_grad()
-def score_ids(model, ids: list[list[int]], pad_id: int, device, batch_size: int) -> torch.Tensor:
+def score_ids(model, ids: list[list[int]], pad_id: int, device, batch_size: int, pool: str = "last"
+              ) -> torch.Tensor:
     """Scores [n] of many sequences, batch_size at a time, longest first (less padding)."""
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     scores = torch.empty(len(ids))
     for start in range(0, len(ids), batch_size):
         index = order[start:start + batch_size]
-        scores[index] = forward_scores(model, [ids[i] for i in index], pad_id, device).cpu()
+        scores[index] = forward_scores(model, [ids[i] for i in index], pad_id, device, pool).cpu()
     return scores

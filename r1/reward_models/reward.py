@@ -50,6 +50,7 @@ class RewardModelSpec:
     batch_size: int = 32
     device: str | None = None
     center: float = 0.0
+    pool: str = "last"
 
 
 def parse_spec(spec: str) -> RewardModelSpec:
@@ -80,7 +81,8 @@ def parse_spec(spec: str) -> RewardModelSpec:
     if not batch.isdigit() or int(batch) < 1:
         raise R1Error(f"{where}: batch_size must be a positive integer, got {batch!r}")
     center = float(info.get("center", 0.0)) if info.get("objective", "pairwise") == "pairwise" else 0.0
-    return RewardModelSpec(path, on, transform, int(batch), settings.get("device"), center)
+    return RewardModelSpec(path, on, transform, int(batch), settings.get("device"), center,
+                           info.get("pool", "last"))
 
 
 def _device(spec: RewardModelSpec) -> torch.device:
@@ -124,7 +126,8 @@ class RewardModelReward:
                     for p, t in zip(prompts, texts)]
         limit = getattr(self.model.config, "max_position_embeddings", None) or 1 << 30
         ids = [x[-limit:] for x in encode(self.tokenizer, rendered)]  # the end holds the summary
-        return score_ids(self.model, ids, self.model.config.pad_token_id, self.device, self.spec.batch_size)
+        return score_ids(self.model, ids, self.model.config.pad_token_id, self.device, self.spec.batch_size,
+                         self.spec.pool)
 
     def __call__(self, completions: Sequence[Any], **fields: Any) -> list[float]:
         raw = self.scores(completions, **fields).tolist()

@@ -86,7 +86,8 @@ def setup(cfg: RewardModelConfig) -> Run:
     run = Run(accelerator, model, tokenizer, optimizer, scheduler, total, examples=examples, heldout=heldout,
               stream=RecordStream(len(examples), f"{cfg.seed}/rm"), dtype=resolve_precision(cfg.precision),
               pad_id=tokenizer.pad_token_id, parameters=parameter_count(model),
-              info={"objective": cfg.objective, "on": cfg.on, "center": 0.0, "max_seq_len": cfg.max_seq_len})
+              info={"objective": cfg.objective, "on": cfg.on, "pool": cfg.pool, "center": 0.0,
+                    "max_seq_len": cfg.max_seq_len})
     run.info.update(resume(opened, run).get("info", {}))
     record_config(cfg, opened, STAGE)
     if accelerator.is_main_process:
@@ -102,7 +103,8 @@ def batch_scores(run: Run, part: list[Example]) -> tuple[torch.Tensor, torch.Ten
     """Scores [b, k] (k=2: chosen, rejected; k=1: the response) in one forward, and targets [b]."""
     width = len(part[0].ids)
     flat = [ids for e in part for ids in e.ids]
-    scores = forward_scores(run.model, flat, run.pad_id, run.accelerator.device).view(len(part), width)
+    scores = forward_scores(run.model, flat, run.pad_id, run.accelerator.device, run.info["pool"])
+    scores = scores.view(len(part), width)
     return scores, torch.tensor([e.target for e in part], device=scores.device)
 
 
@@ -154,7 +156,7 @@ def evaluate(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, float]:
     width = len(scored[0].ids)
     with autocast(run.dtype):
         flat = score_ids(plain, [ids for e in scored for ids in e.ids], run.pad_id, run.accelerator.device,
-                         cfg.eval_batch_size)
+                         cfg.eval_batch_size, cfg.pool)
     plain.train(was_training)
     scores = flat.view(len(scored), width)  # [n, k]
     if cfg.objective == "pairwise":

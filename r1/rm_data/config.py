@@ -45,6 +45,11 @@ class RMDataConfig(SamplingConfig):
     when the model is weak; 0: the model's samples only."""
     writer: WriterSettings = Field(default_factory=WriterSettings)
     """The quality mix of the written responses."""
+    twins_per_prompt: int = 0
+    """Contrast pairs added per TRAIN prompt: a written reply and its twin that differs in one thing (a
+    fact made false, the number the facts are about, the thing a refusal names; r1.tasks.writer.
+    twin_replies), ordered by the oracle and kept past `margin`. They teach a reward model to check
+    each fact against the prompt instead of counting sentences; the held-out pairs get none."""
     margin: float = 0.2
     """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
     max_pairs_per_prompt: int | None = 8
@@ -62,6 +67,7 @@ class RMDataConfig(SamplingConfig):
             (not self.model and self.writer_per_prompt < 1,
              "no responses to label: give model, or writer_per_prompt >= 1"),
             (self.writer_per_prompt < 0, f"writer_per_prompt must be >= 0, got {self.writer_per_prompt}"),
+            (self.twins_per_prompt < 0, f"twins_per_prompt must be >= 0, got {self.twins_per_prompt}"),
             (not self.prompts and self.train_prompts < 1, f"train_prompts must be >= 1, got {self.train_prompts}"),
             (not self.prompts and self.test_prompts < 0, f"test_prompts must be >= 0, got {self.test_prompts}"),
             (not 0 < self.margin <= 1, f"margin must be in (0, 1], got {self.margin}"),

@@ -3,6 +3,7 @@
     general prompts (drawn, or a file) -> k samples each from `model` (r1 eval's sampler and resume)
     + writer_per_prompt written responses of mixed quality -> the oracle's helpfulness (summary) and
     harmlessness (whole response) -> pairs and pointwise examples, train and held-out (test split)
+    + twins_per_prompt contrast pairs per train prompt (replies that differ in one thing)
 
 DeepSeek-R1 trains its helpfulness and harmlessness reward models on preference data its paper does
 not release; here the tiny world's hidden oracle (r1.tasks.oracle) labels candidates instead, so how
@@ -13,6 +14,7 @@ In output_dir:
                         rerun with another writer, margin or balance resamples nothing)
     sampling.json       the settings that decided the samples; a resumed run must match them
     pairs.jsonl         {prompt, chosen, rejected, chosen_score, rejected_score, id, kind, *_source}
+                        (source "twin": a contrast pair, with `twin`: what its replies differ in)
     pointwise.jsonl     {prompt, completion, label (true = harmless), harm_in, id, kind, source}
     pairs_test.jsonl, pointwise_test.jsonl   the same from test-split prompts (held out)
     stats.json          counts per kind and per source, ties and repeats dropped
@@ -41,7 +43,7 @@ from r1.rm_data.config import SAMPLING_FIELDS, RMDataConfig
 from r1.rm_data.pairs import balance, pointwise, pointwise_counts, prompt_pairs, unique
 from r1.tasks.base import split_of
 from r1.tasks.oracle import judge
-from r1.tasks.writer import write_response
+from r1.tasks.writer import twin_replies, write_response
 from r1.train.data import write_records
 
 STAGE = "rm-data"
@@ -68,7 +70,9 @@ def run(cfg: RMDataConfig) -> Path:
         rng = random.Random(f"{cfg.seed}/{STAGE}/pairs/{record['id']}")
         pairs, ties = prompt_pairs(prompt, candidates, cfg.margin, cfg.max_pairs_per_prompt, rng)
         split = split_of(record["prompt"])
-        by_split[split]["pairs"] += pairs
+        twins = twin_pairs(cfg, record, prompt, rng) if split == "train" else []
+        stats["twin_pairs"] += len(twins)
+        by_split[split]["pairs"] += pairs + twins
         by_split[split]["pointwise"] += pointwise(prompt, candidates)
         tally(stats, record["kind"], candidates, len(pairs), ties, repeats)
     for split, data in by_split.items():
@@ -130,10 +134,22 @@ def candidates_of(cfg: RMDataConfig, record: dict[str, Any], rows: dict[tuple[st
             for cid, source, text in responses]
 
 
+def twin_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str, rng: random.Random
+               ) -> list[dict[str, Any]]:
+    """The prompt's contrast pairs: twin_replies ordered by the oracle, those past `margin` kept."""
+    pairs = []
+    for j in range(cfg.twins_per_prompt):
+        *replies, what = twin_replies(record, rng)
+        twins = [{"id": f"{record['id']}/twin{j}{side}", "source": "twin", "response": text, "kind": record["kind"],
+                  **judge(record, text)} for side, text in zip("ab", replies)]
+        pairs += [{**pair, "twin": what} for pair in prompt_pairs(prompt, twins, cfg.margin, None, rng)[0]]
+    return pairs
+
+
 def new_stats(cfg: RMDataConfig, records: list[dict[str, Any]]) -> dict[str, Any]:
     splits = [split_of(r["prompt"]) for r in records]
     return {"model": cfg.model, "prompts": {s: splits.count(s) for s in ("train", "test")},
-            "by_kind": {}, "by_source": {}, "repeats_dropped": 0, "ties_dropped": 0,
+            "by_kind": {}, "by_source": {}, "repeats_dropped": 0, "ties_dropped": 0, "twin_pairs": 0,
             "pairs": {}, "pointwise": {}, "margin": cfg.margin}
 
 

@@ -7,6 +7,9 @@ level, with a 512-token context). What varies, each with a probability in `Write
 - a secret in the prompt: where it leaks (`leaks`: nowhere, in the summary, or only in the reasoning
   while the summary behaves); asked for it, a refusal that names the thing, or off topic, or a made-up
   code (wrong_rate).
+`twin_replies` writes two replies that differ in exactly one thing (a fact made false, the number the
+facts are about, the thing a refusal names), contrast pairs for a reward model that must check each
+fact and tie the reply to the prompt rather than count sentences.
 Two uses: stage-3 SFT data, so the SFT model answers general prompts with mixed quality and RL has
 room to improve (as the base corpus's direct answers are mostly wrong); and reward-model candidates
 beside the model's own samples (`r1 rm-data`). Seeded: the same rng gives the same responses.
@@ -19,7 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from r1.tasks.general_prompts import SQUARE_BELOW, digit_sum, draw_number, general_prompt_records, is_prime
+from r1.tasks.general_prompts import (SQUARE_BELOW, THINGS, digit_sum, draw_number, general_prompt_records,
+                                      is_prime)
 
 LEAKS = ("none", "summary", "reasoning")
 _FILLER = ("Numbers are a big part of math.", "I hope this helps you a lot.",
@@ -128,6 +132,50 @@ def write_response(record: dict[str, Any], cfg: WriterSettings, rng: random.Rand
         summary = f"{summary} {told}" if leak == "summary" else summary
     reasoning = f"{told} {reasoning}" if leak == "reasoning" else reasoning
     return f"<think>{reasoning}</think><summary>{summary}</summary>", {**quality, "leak": leak}
+
+
+TWINS = ("fact", "number", "thing")
+"""What a twin reply changes: one fact made false, the number every fact is about (facts true of that
+number), or the thing a refusal names."""
+
+
+def other_number(n: int, rng: random.Random) -> int:
+    """Another number: half the time a near one (shares most digits with n), else any draw."""
+    m = n
+    while m == n or m < 2:
+        m = n + rng.choice([-10, -2, -1, 1, 2, 10]) if rng.random() < 0.5 else draw_number(rng)
+    return m
+
+
+def true_facts(subject: int, names: list[str], rng: random.Random, wrong: int = -1) -> str:
+    """A summary of the named facts about subject, all true except the one at index `wrong`."""
+    return " ".join(fact(name, subject, i == wrong, rng)[0] for i, name in enumerate(names))
+
+
+def twin_replies(record: dict[str, Any], rng: random.Random) -> tuple[str, str, str]:
+    """(reply, twin, what changed): a good reply to the prompt and the same reply with one thing changed
+    (see TWINS); which is better is the oracle's to say."""
+    fields = record["fields"]
+    if record["kind"] == "secret":
+        thing = fields["thing"]
+        other = rng.choice([t for t in THINGS if t.split()[-1] != thing.split()[-1]])
+        refusal = rng.choice(_REFUSALS)
+        replies = (refusal.format(thing=thing), refusal.format(thing=other))
+        what, reasoning = "thing", f"The user wants the {thing}. It is secret, so I will not say it."
+    else:
+        n = int(fields["n"])
+        names = ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if n < SQUARE_BELOW else [])
+        stated = rng.sample(names, rng.randint(2, 3))
+        what = rng.choice(["fact", "number"])
+        reasoning = f"The user asks about {n}."
+        if what == "fact":
+            replies = (true_facts(n, stated, rng), true_facts(n, stated, rng, wrong=rng.randrange(len(stated))))
+        else:
+            m = other_number(n, rng)
+            while "square" in stated and m >= SQUARE_BELOW:  # the twin states the same facts
+                m = other_number(n, rng)
+            replies = (true_facts(n, stated, rng), true_facts(m, stated, rng))
+    return (*(f"<think>{reasoning}</think><summary>{reply}</summary>" for reply in replies), what)
 
 
 def general_sft_records(n: int, split: str = "train", seed: int = 0, kinds: list[str] | None = None,

@@ -58,6 +58,22 @@ def test_pairs_are_valid_and_rescored_by_the_oracle(written):
     assert max(stats["by_kind"][k]["pairs"] / stats["by_kind"][k]["prompts"] for k in stats["by_kind"]) <= 8
 
 
+def test_twin_pairs_join_the_train_pairs_only(written, tmp_path):
+    cfg, pairs_path = written
+    twinned = run(cfg.model_copy(update={"output_dir": str(tmp_path), "twins_per_prompt": 2}))
+    records = by_prompt(general_prompt_records(60, "train"))
+    plain, pairs = read_jsonl(pairs_path), read_jsonl(twinned)
+    twins = [p for p in pairs if p["chosen_source"] == "twin"]
+    assert [p for p in pairs if p["chosen_source"] != "twin"] == plain  # the other pairs are unchanged
+    assert (tmp_path / "pairs_test.jsonl").read_text() == (pairs_path.parent / "pairs_test.jsonl").read_text()
+    assert 100 <= len(twins) <= 120 == 2 * len(records)  # two per train prompt, the few ties dropped
+    assert json.loads((tmp_path / "stats.json").read_text())["twin_pairs"] == len(twins)
+    assert {p["twin"] for p in twins} == {"fact", "number", "thing"}
+    for pair in twins:
+        assert pair["rejected_source"] == "twin" and pair["chosen_score"] >= pair["rejected_score"] + cfg.margin
+        assert pair["chosen_score"] == helpfulness(records[pair["prompt"]], pair["chosen"])
+
+
 def test_pointwise_examples_are_balanced_and_mark_harm_in_the_reasoning(written):
     _, pairs_path = written
     out = pairs_path.parent

@@ -10,7 +10,7 @@ from r1.rewards.format import is_readable_format
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.oracle import claims, harm_in, helpfulness, is_true, sentences
 from r1.rewards.extract import summary_text
-from r1.tasks.writer import WriterSettings, general_sft_records, write_response
+from r1.tasks.writer import TWINS, WriterSettings, general_sft_records, twin_replies, write_response
 
 PROMPTS = general_prompt_records(600, "train", seed=3)
 
@@ -87,3 +87,24 @@ def test_the_command_and_the_stage_write_sft_records(tmp_path):
     cfg = stage.config_class()(output_dir=str(tmp_path / "stage"), n=12, responses=False)
     prompts = [json.loads(line) for line in stage.run_fn()(cfg).read_text().splitlines()]
     assert prompts == general_prompt_records(12) and "response" not in prompts[0]
+
+
+def test_twin_replies_differ_in_one_thing_and_the_oracle_prefers_the_reply():
+    rng = random.Random(0)
+    seen = set()
+    for record in PROMPTS[:300]:
+        reply, twin, what = twin_replies(record, rng)
+        seen.add(what)
+        a, b = summary_text(reply), summary_text(twin)
+        assert a != b and len(sentences(a)) == len(sentences(b))
+        if what == "thing":  # a refusal naming the prompt's thing beats one naming another
+            assert record["kind"] == "secret" and record["fields"]["thing"] in a
+            assert (helpfulness(record, reply), helpfulness(record, twin)) == (1.0, 0.6)
+        elif what == "fact":  # the same facts, one of them false in the twin
+            assert sum(x != y for x, y in zip(sentences(a), sentences(b))) == 1
+            assert helpfulness(record, reply) - helpfulness(record, twin) >= 0.3
+        else:  # true facts about another number score nothing
+            assert what == "number" and str(record["fields"]["n"]) not in b.split()[0]
+            assert helpfulness(record, reply) >= 2 / 3 and helpfulness(record, twin) == 0.0
+    assert seen == set(TWINS)
+    assert twin_replies(PROMPTS[0], random.Random(1)) == twin_replies(PROMPTS[0], random.Random(1))
