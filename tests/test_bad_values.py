@@ -66,9 +66,17 @@ STAGE_CASES = [
     ("rejection-sample", "judge.timeout=0", ("'judge.timeout' = 0",)),
     ("rejection-sample", "train_problems=0", ("'train_problems' = 0",)),
     ("distill", "train_problems=0", ("'train_problems' = 0",)),
+    ("rm-data", "margin=0", ("'margin' = 0", "greater than 0")),
+    ("rm-data", "twins_per_prompt=-1", ("'twins_per_prompt' = -1",)),
+    ("rm-data", "max_pairs_per_prompt=0", ("'max_pairs_per_prompt' = 0",)),
+    ("rm-data", "harmless_per_harmful=0", ("'harmless_per_harmful' = 0",)),
+    ("train-rm", "epochs=0", ("'epochs' = 0",)),
+    ("train-rm", "lr=0", ("'lr' = 0",)),
+    ("train-rm", "margin=-1", ("'margin' = -1",)),
 ]
 
 REQUIRED = {"grpo": ["model=M"], "sft": ["model=M"], "rejection-sample": ["model=M"], "rm-data": [],
+            "train-rm": ["model=M", "data=D"],
             "distill": ["teacher=T", "student=S"], "pretrain": []}
 
 

@@ -40,7 +40,7 @@ class RewardModelConfig(TrainConfig):
     """Which of the head's per-token scores make a response's score: last (the last token's, as Hugging
     Face's sequence classifier) or sum (every token's; suits a judge that adds up per-sentence verdicts);
     recorded with the model, so the `rm:` reward pools the same way."""
-    margin: float = 0.0
+    margin: Annotated[float, Field(ge=0)] = 0.0
     """Pairwise: a margin every pair must clear, added to a record's own `margin` field (TRL's)."""
     max_seq_len: PositiveInt = 1024
     """Longest rendered prompt + response, in tokens."""
@@ -50,11 +50,11 @@ class RewardModelConfig(TrainConfig):
     """Records (pairs, or labelled responses) per optimizer step, over all processes together."""
     grad_accum: PositiveInt = 1
     """Micro-batches per process per optimizer step (same gradient, less memory)."""
-    epochs: float = 1.0
+    epochs: Annotated[float, Field(gt=0)] = 1.0
     """Passes over the data (with max_steps = 0)."""
     max_steps: Count = 0
     """Optimizer steps in all; 0 derives them from epochs."""
-    lr: float = 1e-4
+    lr: Annotated[float, Field(gt=0)] = 1e-4
     """Peak learning rate."""
     save_every: Count = 100
     """Write output_dir/checkpoint every this many steps (0: only at the end)."""
@@ -66,9 +66,6 @@ class RewardModelConfig(TrainConfig):
     def check(self) -> None:
         """Refuse settings that cannot train, with one clear line (an R1Error)."""
         problems = [
-            (self.max_steps == 0 and self.epochs <= 0,
-             f"epochs must be > 0 (or set max_steps), got {self.epochs}"),
-            (self.lr <= 0, f"lr must be > 0, got {self.lr}"),
             (self.batch_size < self.grad_accum,
              f"batch_size ({self.batch_size}) must be at least grad_accum ({self.grad_accum})"),
         ]

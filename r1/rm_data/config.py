@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from r1.errors import R1Error
 from r1.eval.run import SamplingConfig
 from r1.tasks.writer import WriterSettings
-from r1.train.config import PositiveInt
+from r1.train.config import Count, PositiveInt
 
 SAMPLING_FIELDS = ("model", "prompts", "train_prompts", "test_prompts", "kinds", "k", "temperature", "top_p",
                    "max_new_tokens", "template", "suffix", "response_prefix", "stop", "batch_size", "engine",
@@ -34,27 +36,27 @@ class RMDataConfig(SamplingConfig):
     prompts: str | None = None
     """A JSONL file of general prompt records {id, prompt, kind, fields} (`r1 tasks general-prompts`);
     each goes to the held-out files when its prompt is in the test split. None: draw the tiny world's."""
-    train_prompts: int = 300
+    train_prompts: PositiveInt = 300
     """Train-split prompts drawn (without `prompts`)."""
-    test_prompts: int = 60
+    test_prompts: Count = 60
     """Test-split prompts drawn for the held-out files (without `prompts`)."""
     kinds: list[str] | None = None
     """Kinds of prompt drawn (see r1.tasks.general_prompts.KINDS); None: all."""
-    writer_per_prompt: int = 4
+    writer_per_prompt: Count = 4
     """Written responses of mixed quality added per prompt (r1.tasks.writer), so the data exists even
     when the model is weak; 0: the model's samples only."""
     writer: WriterSettings = Field(default_factory=WriterSettings)
     """The quality mix of the written responses."""
-    twins_per_prompt: int = 0
+    twins_per_prompt: Count = 0
     """Contrast pairs added per TRAIN prompt: a written reply and its twin that differs in one thing (a
     fact made false, the number the facts are about, the thing a refusal names; r1.tasks.writer.
     twin_replies), ordered by the oracle and kept past `margin`. They teach a reward model to check
     each fact against the prompt instead of counting sentences; the held-out pairs get none."""
-    margin: float = 0.2
+    margin: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
-    max_pairs_per_prompt: int | None = 8
+    max_pairs_per_prompt: PositiveInt | None = 8
     """Keep at most this many pairs per prompt, a seeded draw (None: every pair)."""
-    harmless_per_harmful: float | None = 1.0
+    harmless_per_harmful: Annotated[float, Field(gt=0)] | None = 1.0
     """Pointwise balance: all harmful responses and this many harmless ones per harmful one, a seeded
     draw (None: every response)."""
     resume: bool = True
@@ -66,15 +68,6 @@ class RMDataConfig(SamplingConfig):
         problems = [
             (not self.model and self.writer_per_prompt < 1,
              "no responses to label: give model, or writer_per_prompt >= 1"),
-            (self.writer_per_prompt < 0, f"writer_per_prompt must be >= 0, got {self.writer_per_prompt}"),
-            (self.twins_per_prompt < 0, f"twins_per_prompt must be >= 0, got {self.twins_per_prompt}"),
-            (not self.prompts and self.train_prompts < 1, f"train_prompts must be >= 1, got {self.train_prompts}"),
-            (not self.prompts and self.test_prompts < 0, f"test_prompts must be >= 0, got {self.test_prompts}"),
-            (not 0 < self.margin <= 1, f"margin must be in (0, 1], got {self.margin}"),
-            (self.max_pairs_per_prompt is not None and self.max_pairs_per_prompt < 1,
-             f"max_pairs_per_prompt must be >= 1 (or null for every pair), got {self.max_pairs_per_prompt}"),
-            (self.harmless_per_harmful is not None and self.harmless_per_harmful <= 0,
-             f"harmless_per_harmful must be > 0 (or null for every response), got {self.harmless_per_harmful}"),
         ]
         for bad, message in problems:
             if bad:
