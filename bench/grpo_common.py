@@ -273,7 +273,8 @@ def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], wo
          build_world: Callable[[argparse.Namespace, Path], dict],
          report: Callable[[argparse.Namespace, dict, dict], list[str]], argv: list[str] | None = None) -> None:
     """A worker process runs its worker; the parent builds the world, runs each framework's process
-    (TRL and r1 alternating --rounds times, r1's parts once) one after another, prints the report."""
+    (TRL and r1 alternating --rounds times, r1's parts once; `workers` in their order, all of them
+    unless --only) one after another, prints the report."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.worker:
@@ -282,7 +283,7 @@ def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], wo
         out = workers[args.worker](args, work)
         (work / f"{args.worker}.json").write_text(json.dumps(out))
         return
-    only = args.only or ["trl", "r1", "parts"]
+    only = args.only or list(workers)
     if "trl" in only and importlib.util.find_spec("trl") is None:
         raise SystemExit(f"{script.stem}: TRL is not installed; pip install -e '.[bench]'")
     temp = None
@@ -298,7 +299,7 @@ def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], wo
         worker_argv = without_workdir(argv)
         results = {}
         for round_ in range(args.rounds):  # TRL and r1 alternate, so a load change hits both
-            for name in ("trl", "r1", "parts"):
+            for name in workers:
                 if name in only and (name != "parts" or round_ == 0):
                     for stale in ("r1", "trl", "parts"):
                         shutil.rmtree(work / stale, ignore_errors=True)
