@@ -19,7 +19,13 @@ What it does:
    reports the median seconds per timed step (warm-up steps discarded), trained (completion) tokens per
    second and all (prompt + completion) tokens per second, and where each step's time goes (collation,
    forward + loss, backward, clipping, optimizer step), timed from outside without changing what runs.
-The last line is `ratio r1/TRL tokens/s: X.XX` (> 1: r1 faster); `--json PATH` also writes every number.
+3. Runs r1 a second time with its own padding saver, `sort_by_length` and `--sorted-accum` micro-batches
+   per step ("r1 sorted"): the same records per optimizer step and the same gradient (the loss is
+   normalised by the step's completion tokens, whatever the micro-batches), less padding. TRL has no
+   counterpart that keeps the step's records: its group_by_length regroups records across steps, and
+   its padding_free needs a varlen attention kernel.
+The last line is `ratio r1/TRL tokens/s: X.XX` (> 1: r1 faster), like for like; the line before it is
+r1 sorted's ratio. `--json PATH` also writes every number.
 
 Fairness, setting by setting:
 - Same model directory and tokenizer, fp32 (TRL's bf16 default off), CPU, the same `torch.set_num_threads`
@@ -141,7 +147,8 @@ def r1_config(args: argparse.Namespace, world: dict, out: Path, sort: bool = Fal
     return SFTConfig(
         output_dir=str(out), model=world["model_dir"], data=world["records"], template="chat", suffix="",
         max_seq_len=args.max_seq_len, overlong="refuse", batch_size=args.batch,
-        grad_accum=args.sorted_accum if sort else 1, max_steps=args.warmup + args.steps, sort_by_length=sort, lr=args.lr, lr_schedule="constant",
+        grad_accum=args.sorted_accum if sort else 1, max_steps=args.warmup + args.steps, sort_by_length=sort,
+        lr=args.lr, lr_schedule="constant",
         warmup_steps=0, weight_decay=0.0, adam_betas=(0.9, 0.999), max_grad_norm=1.0, precision="fp32",
         save_every=0, eval_benchmarks=[], seed=args.seed)
 
@@ -325,7 +332,8 @@ def framework_line(label: str, r: dict) -> str:
     peak = r["memory"].get("peak_mb")
     return (f"{label}: {r['median_s']:.3f} s/step median ({r['mean_s']:.3f} mean; steps {steps}; warm-up "
             f"{' '.join(f'{t:.2f}' for t in r['warmup_s']) or '-'} s); {r['tokens_per_step']:.0f} trained / "
-            f"{r['all_tokens_per_step']:.0f} all / {r['padded_tokens_per_step']:.0f} padded tokens per step; {trained:,.0f} trained tok/s, "
+            f"{r['all_tokens_per_step']:.0f} all / {r['padded_tokens_per_step']:.0f} padded tokens per step; "
+            f"{trained:,.0f} trained tok/s, "
             f"{everything:,.0f} all tok/s; CPU {r['cpu_median_s']:.3f} s/step median; {r['threads']} threads"
             + (f"; peak rss {peak:,.0f} MiB" if peak else "")
             + f"\n  split (s/step, mean of timed steps): {phases}, other {other:.3f}")
