@@ -241,7 +241,7 @@ def token_warning(res: dict) -> list[str]:
 
 
 def pool(runs: list[dict]) -> dict:
-    """One result from a worker's rounds: every timed step pooled, the r1 split averaged."""
+    """One result from a worker's rounds: every timed step pooled, the r1 split and the phases averaged."""
     if len(runs) == 1:
         return runs[0]
     out = dict(runs[0])
@@ -252,6 +252,9 @@ def pool(runs: list[dict]) -> dict:
                process_s=sum(r["process_s"] for r in runs))
     if "split" in out:
         out["split"] = {k: statistics.fmean(r["split"][k] for r in runs) for k in runs[0]["split"]}
+    if "phases" in out:  # seconds averaged over the rounds, peaks the largest
+        out["phases"] = {name: {k: (statistics.fmean if k == "s" else max)(r["phases"][name][k] for r in runs)
+                                for k in phase} for name, phase in runs[0]["phases"].items()}
     if out.get("memory", {}).get("peak_mb") is not None:
         out["memory"] = {**out["memory"], "peak_mb": max(r["memory"]["peak_mb"] for r in runs)}
     return out
