@@ -4,33 +4,20 @@ asserted (speed is measured by hand: bench/RESULTS.md)."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
+from tests.bench import needs_trl, run_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "sft_vs_trl.py"
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("trl") is None,
-                                reason="TRL is not installed (pip install -e '.[dev]' or '.[bench]')")
+pytestmark = needs_trl
 
 
 def test_two_step_smoke_run_trains_the_same_tokens_and_prints_the_ratio_last(tmp_path):
-    out_json = tmp_path / "bench.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), "--batch", "4", "--steps", "2", "--warmup", "0", "--threads", "1",
-         "--workdir", str(tmp_path / "work"), "--json", str(out_json)],
-        capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    lines = proc.stdout.strip().splitlines()
+    lines, data = run_bench("sft_vs_trl.py", ["--batch", "4", "--steps", "2", "--warmup", "0", "--threads", "1"],
+                            tmp_path)
     assert re.fullmatch(r"ratio r1/TRL tokens/s: \d+\.\d\d", lines[-1]), lines[-1]
     assert float(lines[-1].split(":")[1]) > 0
-    assert re.search(r"r1 sorted / TRL tokens/s .*: \d+\.\d\d", proc.stdout)
-    res = json.loads(out_json.read_text())["results"]
+    assert any(re.fullmatch(r"r1 sorted / TRL tokens/s .*: \d+\.\d\d", line) for line in lines)
+    res = data["results"]
     trl, r1, ordered = res["trl"], res["r1"], res["r1_sorted"]
     # TRL counted its collated labels, r1 its examples: the same completion tokens at each step
     assert len(trl["trained_per_step"]) == 2 and all(n > 100 for n in trl["trained_per_step"])
