@@ -241,7 +241,7 @@ def token_warning(res: dict) -> list[str]:
 
 
 def pool(runs: list[dict]) -> dict:
-    """One result from a worker's rounds: every timed step pooled, the r1 split averaged."""
+    """One result from a worker's rounds: every timed step pooled, the r1 split and the phases averaged."""
     if len(runs) == 1:
         return runs[0]
     out = dict(runs[0])
@@ -252,6 +252,9 @@ def pool(runs: list[dict]) -> dict:
                process_s=sum(r["process_s"] for r in runs))
     if "split" in out:
         out["split"] = {k: statistics.fmean(r["split"][k] for r in runs) for k in runs[0]["split"]}
+    if "phases" in out:  # seconds averaged over the rounds, peaks the largest
+        out["phases"] = {name: {k: (statistics.fmean if k == "s" else max)(r["phases"][name][k] for r in runs)
+                                for k in phase} for name, phase in runs[0]["phases"].items()}
     if out.get("memory", {}).get("peak_mb") is not None:
         out["memory"] = {**out["memory"], "peak_mb": max(r["memory"]["peak_mb"] for r in runs)}
     return out
@@ -273,7 +276,8 @@ def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], wo
          build_world: Callable[[argparse.Namespace, Path], dict],
          report: Callable[[argparse.Namespace, dict, dict], list[str]], argv: list[str] | None = None) -> None:
     """A worker process runs its worker; the parent builds the world, runs each framework's process
-    (TRL and r1 alternating --rounds times, r1's parts once) one after another, prints the report."""
+    (TRL and r1 alternating --rounds times, r1's parts once; `workers` in their order, all of them
+    unless --only) one after another, prints the report."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.worker:
@@ -282,7 +286,7 @@ def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], wo
         out = workers[args.worker](args, work)
         (work / f"{args.worker}.json").write_text(json.dumps(out))
         return
-    only = args.only or ["trl", "r1", "parts"]
+    only = args.only or list(workers)
     if "trl" in only and importlib.util.find_spec("trl") is None:
         raise SystemExit(f"{script.stem}: TRL is not installed; pip install -e '.[bench]'")
     temp = None
@@ -298,7 +302,7 @@ def main(script: Path, parse_args: Callable[[list[str]], argparse.Namespace], wo
         worker_argv = without_workdir(argv)
         results = {}
         for round_ in range(args.rounds):  # TRL and r1 alternate, so a load change hits both
-            for name in ("trl", "r1", "parts"):
+            for name in workers:
                 if name in only and (name != "parts" or round_ == 0):
                     for stale in ("r1", "trl", "parts"):
                         shutil.rmtree(work / stale, ignore_errors=True)

@@ -9,6 +9,7 @@ is trained once into output_dir; the model trains in the stage skeleton (r1.trai
 
 from __future__ import annotations
 
+import random
 import string
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pydantic import Field
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from r1.errors import R1Error
-from r1.models.corpus import CorpusMix, sample_documents
+from r1.models.corpus import CorpusMix, sample_document, sample_documents
 from r1.models.tokenizer import train_char_tokenizer
 from r1.progress import console
 from r1.runtime import autocast, resolve_precision, set_seed
@@ -100,15 +101,31 @@ def build_model(cfg: PretrainConfig, vocab_size: int, pad_id: int, eos_id: int) 
     return LlamaForCausalLM(config)
 
 
+CHUNK_DOCS = 256
+"""Documents per seeded generator: a step draws chunk 0, 1, ... of {seed}/{step}/{chunk} until its rows are full."""
+TOKENIZE_DOCS = 16
+"""Documents generated and tokenized at a time while a step's rows fill up."""
+
+
 def packed_batch(cfg: PretrainConfig, mix: CorpusMix, tokenizer, step: int) -> torch.Tensor:
-    """[batch_size, block_size] token ids; a function of (seed, step) alone, so resuming is exact."""
+    """[batch_size, block_size] token ids; a function of (seed, step) alone, so resuming is exact.
+
+    The step's documents come one after another from seeded generators of CHUNK_DOCS documents each;
+    they are generated and tokenized TOKENIZE_DOCS at a time until batch_size * block_size tokens are
+    there, so the documents past the last one used are never made (the rows are the same as when whole
+    chunks were generated and tokenized: a chunk's first k documents do not depend on the rest).
+    """
     need = cfg.batch_size * cfg.block_size
     stream: list[int] = []
     chunk = 0
     while len(stream) < need:
-        docs = sample_documents(mix, 256, f"{cfg.seed}/{step}/{chunk}")
-        for ids in tokenizer(docs, add_special_tokens=False)["input_ids"]:
-            stream.extend(ids)
+        rng = random.Random(f"{cfg.seed}/{step}/{chunk}")  # as sample_documents(mix, CHUNK_DOCS, ...) seeds it
+        made = 0
+        while made < CHUNK_DOCS and len(stream) < need:
+            docs = [sample_document(mix, rng) for _ in range(min(TOKENIZE_DOCS, CHUNK_DOCS - made))]
+            for ids in tokenizer(docs, add_special_tokens=False)["input_ids"]:
+                stream.extend(ids)
+            made += len(docs)
         chunk += 1
     return torch.tensor(stream[:need]).view(cfg.batch_size, cfg.block_size)
 
