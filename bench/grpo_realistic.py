@@ -67,6 +67,8 @@ from grpo_common import main as run_bench
 from grpo_parts import worker_parts
 from grpo_workers import worker_r1, worker_trl
 
+from r1.models.stand_in import QWEN25, SHAPES
+
 HERE = Path(__file__).resolve()
 QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 QWEN_TAIL = 151_936 - 151_643  # Qwen2.5's output rows beyond its byte-level BPE vocabulary
@@ -85,12 +87,13 @@ CHATML = ("{%- if messages[0]['role'] == 'system' %}"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(p, prompts=2, group=4, steps=3, warmup=1, part_reps=1, threads=2, compile=False)
-    p.add_argument("--layers", type=int, default=24)
-    p.add_argument("--hidden", type=int, default=896)
-    p.add_argument("--heads", type=int, default=14, help="query heads")
-    p.add_argument("--kv-heads", type=int, default=2, help="key/value heads")
-    p.add_argument("--intermediate", type=int, default=4864, help="MLP width")
-    p.add_argument("--vocab", type=int, default=151_936, help="model output rows (>= 600)")
+    shape = SHAPES["qwen2.5-0.5b"]
+    p.add_argument("--layers", type=int, default=shape["num_hidden_layers"])
+    p.add_argument("--hidden", type=int, default=shape["hidden_size"])
+    p.add_argument("--heads", type=int, default=shape["num_attention_heads"], help="query heads")
+    p.add_argument("--kv-heads", type=int, default=shape["num_key_value_heads"], help="key/value heads")
+    p.add_argument("--intermediate", type=int, default=shape["intermediate_size"], help="MLP width")
+    p.add_argument("--vocab", type=int, default=shape["vocab_size"], help="model output rows (>= 600)")
     p.add_argument("--plain", action=argparse.BooleanOptionalAction, default=False,
                    help="also time plain HF model.generate and model() fwd+bwd in the parts worker")
     args = p.parse_args(argv)
@@ -157,9 +160,8 @@ def qwen_config(args: argparse.Namespace, eos_id: int, pad_id: int):
     return Qwen2Config(
         hidden_size=args.hidden, num_hidden_layers=args.layers, num_attention_heads=args.heads,
         num_key_value_heads=args.kv_heads, intermediate_size=args.intermediate, vocab_size=args.vocab,
-        tie_word_embeddings=True, rope_theta=1e6, max_position_embeddings=32768, rms_norm_eps=1e-6,
-        hidden_act="silu", use_sliding_window=False, initializer_range=0.02, eos_token_id=eos_id,
-        pad_token_id=pad_id, bos_token_id=None)
+        max_position_embeddings=SHAPES["qwen2.5-0.5b"]["max_position_embeddings"], **QWEN25,
+        initializer_range=0.02, eos_token_id=eos_id, pad_token_id=pad_id, bos_token_id=None)
 
 
 def build_world(args: argparse.Namespace, work: Path) -> dict:

@@ -123,6 +123,11 @@ def reference_field(task: str | None, record: dict[str, Any]) -> str:
     return "test_list" if code else "answer"
 
 
+def has_reference(record: dict[str, Any], task: str | None = None) -> bool:
+    """Whether a record holds what it is scored against (`task` None: its own task)."""
+    return record.get(reference_field(task or record.get("task"), record)) is not None
+
+
 def check_scorable(records: list[dict[str, Any]], source: str, task: str | None = None) -> None:
     """Records to score by id (eval, score, rejection sampling): some, each id once (samples are keyed
     by id, so a repeated one would overwrite another problem's), each with what it is scored against.
@@ -136,8 +141,8 @@ def check_scorable(records: list[dict[str, Any]], source: str, task: str | None 
             raise R1Error(f"data: {source}: records {seen[key]} and {number} share the id {key!r}; each "
                           "problem needs its own id (samples are keyed by it)")
         seen[key] = number
-        field = reference_field(task or record.get("task"), record)
-        if record.get(field) is None:
+        if not has_reference(record, task):
+            field = reference_field(task or record.get("task"), record)
             raise R1Error(f"data: {source}: record {number} (id {key!r}) has no {field!r} to score against")
 
 

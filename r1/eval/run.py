@@ -96,7 +96,7 @@ MAY_CHANGE = {"output_dir", "n", "batch_size", "resume", "model"}
 """EvalConfig fields a resumed eval may change: how many problems, speed, and where the model lies (its
 content is checked by fingerprint). Any other difference means the samples on disk answer another
 question."""
-ADDED_LATER = {"precision": "auto", "device": "auto"}
+ADDED_LATER = {name: SamplingConfig.model_fields[name].default for name in ("precision", "device")}
 """Sampling fields newer than some recorded evals: a record without one was sampled as its default does
 (fp32 on a CPU), so its samples still answer the same question."""
 
@@ -231,15 +231,13 @@ def check_prompts_fit(cfg: SamplingConfig, prompts: dict[str, str], tokenizer, l
 
 def open_engine(cfg: SamplingConfig, model=None, tokenizer=None):
     """(rollout engine, tokenizer) for cfg.model: the given in-memory model, else cfg.engine's."""
-    from r1.models.load import load_model, load_tokenizer
+    from r1.models.load import load_tokenizer
 
     tokenizer = tokenizer or load_tokenizer(cfg.model)
-    dtype = sampling_dtype(cfg.precision)
-    if model is None and cfg.engine == "hf":
-        model = load_model(cfg.model, dtype=dtype, device=resolve_device(cfg.device))
     if model is not None:
         return HFEngine(model, tokenizer, cfg.batch_size), tokenizer
-    return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed, dtype), tokenizer
+    return make_engine(cfg.engine, cfg.model, cfg.batch_size, cfg.seed, sampling_dtype(cfg.precision),
+                       resolve_device(cfg.device), tokenizer), tokenizer
 
 
 def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, engine, tokenizer,
@@ -260,7 +258,7 @@ def generate_samples(cfg: SamplingConfig, task, records, done, samples_path, eng
         job = bar.add_task(label, total=len(records), status="")
         for start in range(0, len(records), per_call):
             chunk = records[start : start + per_call]
-            if all((str(r["id"]), j) in done for r in chunk for j in range(cfg.k)):
+            if not any(str(r["id"]) in todo for r in chunk):
                 bar.update(job, advance=len(chunk))
                 continue
             chunk_prompts = [prompts[str(r["id"])] for r in chunk]

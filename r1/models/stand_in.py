@@ -29,6 +29,9 @@ SHAPES = {
     "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                  intermediate_size=128, vocab_size=0, max_position_embeddings=4096),
 }
+QWEN25 = dict(rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu",
+              use_sliding_window=False)
+"""What Qwen2.5's config.json fixes beside its sizes (bench/grpo_realistic.py builds the same)."""
 SPECIAL = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 # Qwen2.5's template without its tool-calling branches: a system turn (the default one when none is given),
@@ -104,8 +107,7 @@ def build(cfg: StandInConfig) -> Path:
     shape["vocab_size"] = shape["vocab_size"] or -(-len(tokenizer) // 64) * 64
     if cfg.layers:
         shape["num_hidden_layers"] = cfg.layers
-    config = Qwen2Config(**shape, rope_theta=1e6, rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="silu",
-                         bos_token_id=endoftext, eos_token_id=im_end, use_sliding_window=False,
+    config = Qwen2Config(**shape, **QWEN25, bos_token_id=endoftext, eos_token_id=im_end,
                          dtype="bfloat16" if cfg.dtype == "bf16" else "float32")
     model = Qwen2ForCausalLM(config).to(torch.bfloat16 if cfg.dtype == "bf16" else torch.float32)
     model.generation_config = GenerationConfig(

