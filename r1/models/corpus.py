@@ -8,7 +8,9 @@ each reasoning step is written in English or Chinese at random, as R1-Zero's mix
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from r1.tasks import get_family, split_of
 
@@ -51,6 +53,12 @@ def sample_document(mix: CorpusMix, rng: random.Random) -> str:
     return render_chat(problem.problem, completion)
 
 
-def sample_documents(mix: CorpusMix, n: int, seed: int | str) -> list[str]:
+def document_stream(mix: CorpusMix, seed: int | str) -> Iterator[str]:
+    """Documents one after another from one seeded generator: the first n are sample_documents(mix, n, seed)."""
     rng = random.Random(seed)
-    return [sample_document(mix, rng) for _ in range(n)]
+    while True:
+        yield sample_document(mix, rng)
+
+
+def sample_documents(mix: CorpusMix, n: int, seed: int | str) -> list[str]:
+    return list(islice(document_stream(mix, seed), n))

@@ -9,9 +9,9 @@ is trained once into output_dir; the model trains in the stage skeleton (r1.trai
 
 from __future__ import annotations
 
-import random
 import string
 import time
+from itertools import chain, count, islice
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,7 +21,7 @@ from pydantic import Field
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from r1.errors import R1Error
-from r1.models.corpus import CorpusMix, sample_document, sample_documents
+from r1.models.corpus import CorpusMix, document_stream, sample_documents
 from r1.models.tokenizer import train_char_tokenizer
 from r1.progress import console
 from r1.runtime import autocast, resolve_precision, set_seed
@@ -116,17 +116,12 @@ def packed_batch(cfg: PretrainConfig, mix: CorpusMix, tokenizer, step: int) -> t
     chunks were generated and tokenized: a chunk's first k documents do not depend on the rest).
     """
     need = cfg.batch_size * cfg.block_size
+    docs = chain.from_iterable(islice(document_stream(mix, f"{cfg.seed}/{step}/{chunk}"), CHUNK_DOCS)
+                               for chunk in count())
     stream: list[int] = []
-    chunk = 0
     while len(stream) < need:
-        rng = random.Random(f"{cfg.seed}/{step}/{chunk}")  # as sample_documents(mix, CHUNK_DOCS, ...) seeds it
-        made = 0
-        while made < CHUNK_DOCS and len(stream) < need:
-            docs = [sample_document(mix, rng) for _ in range(min(TOKENIZE_DOCS, CHUNK_DOCS - made))]
-            for ids in tokenizer(docs, add_special_tokens=False)["input_ids"]:
-                stream.extend(ids)
-            made += len(docs)
-        chunk += 1
+        for ids in tokenizer(list(islice(docs, TOKENIZE_DOCS)), add_special_tokens=False)["input_ids"]:
+            stream.extend(ids)
     return torch.tensor(stream[:need]).view(cfg.batch_size, cfg.block_size)
 
 

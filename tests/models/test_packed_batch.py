@@ -54,9 +54,12 @@ def test_the_step_generates_only_the_documents_it_uses(world, monkeypatch):
     """Of a chunk's 256 documents, a 32 x 256 step makes the ones it packs (up to one tokenizing group more)."""
     cfg, mix, tokenizer = world
     made = []
-    original = pretrain.sample_document
-    monkeypatch.setattr(pretrain, "sample_document", lambda *a: made.append(1) or original(*a))
+    import r1.models.corpus as corpus
+
+    original = corpus.sample_document  # what document_stream calls for each document it makes
+    monkeypatch.setattr(corpus, "sample_document", lambda *a: made.append(1) or original(*a))
     packed_batch(cfg, mix, tokenizer, 0)
+    monkeypatch.undo()  # count the step's documents only, not the reference draw below
     lengths = [len(ids) for ids in tokenizer(sample_documents(mix, 256, f"{cfg.seed}/0/0"),
                                              add_special_tokens=False)["input_ids"]]
     used = next(k for k in range(1, 257) if sum(lengths[:k]) >= cfg.batch_size * cfg.block_size)
