@@ -76,20 +76,24 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
     }
     if not any(_series(rows, "kl")[1]):  # beta=0: no reference model, the log's kl is 0, not a measurement
         del figures["kl"]
+    evals = {name: sorted({k for row in rows for k in row if spec[2] and k.startswith("eval/")
+                           and k.endswith(spec[2])}) for name, spec in figures.items()}
+    # a figure with nothing of it in the log is left out: no empty PNG
+    figures = {name: spec for name, spec in figures.items()
+               if evals[name] or any(_series(rows, key)[0] for key in spec[1])}
+    oracle = any(k.startswith("general/oracle/") for row in rows for k in row)
+    if figures or oracle:
+        out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, (ylabel, keys, with_eval) in figures.items():
-        evals = {k for row in rows for k in row if with_eval and k.startswith("eval/") and k.endswith(with_eval)}
-        if not evals and not any(_series(rows, key)[1] for key in keys):
-            continue  # nothing of this figure's in the log: no empty PNG
+    for name, (ylabel, keys, _) in figures.items():
         fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
         for key in keys:
             batch = name in ("accuracy", "length")  # beside held-out points of the same measure
             _draw(ax, *_series(rows, key), label=f"training batch {key}" if batch else key)
         if name == "length":
             _window(ax, rows)
-        if with_eval:
-            for key in sorted(evals):
-                ax.plot(*_series(rows, key), marker="s", linestyle="--", label=f"held-out {key[5:]}")
+        for key in evals[name]:
+            ax.plot(*_series(rows, key), marker="s", linestyle="--", label=f"held-out {key[5:]}")
         ax.set_xlabel("step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
@@ -99,12 +103,10 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
             ax.legend(fontsize=8)
         fig.tight_layout()
         path = out / f"{name}.png"
-        out.mkdir(parents=True, exist_ok=True)
         fig.savefig(path)
         plt.close(fig)
         written.append(path)
-    if any(k.startswith("general/oracle/") for row in rows for k in row):
-        out.mkdir(parents=True, exist_ok=True)
+    if oracle:
         written.append(_overoptimisation(plt, run, rows, out))
     if not written:
         raise R1Error(f"plot: {log} has no metrics to draw (accuracy, completion_len_mean, reward, kl or "

@@ -287,3 +287,11 @@ def test_score_out_that_is_a_directory(cli, tmp_path):
     (tmp_path / "out").mkdir()
     assert_one_line_error(cli("score", "--data", data, "--completions", completions, "--task", "math",
                               "--out", tmp_path / "out"), str(tmp_path / "out"), "is a directory")
+
+
+def test_plot_draws_a_metric_that_stayed_at_zero(cli, tmp_path):
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps({"step": s, "accuracy": 0.0, "kl": 0.0}) + "\n"
+                                                for s in (1, 2)))
+    result = cli("plot", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["accuracy.png"]  # kl 0: no reference model
