@@ -218,8 +218,9 @@ def check_prompts_fit(cfg: SamplingConfig, prompts: dict[str, str], tokenizer, l
     if not limit:
         return
     past = 0
-    for key, prompt in prompts.items():
-        length = len(tokenizer(prompt, add_special_tokens=False).input_ids)
+    encoded = tokenizer(list(prompts.values()), add_special_tokens=False).input_ids if prompts else []
+    for key, ids in zip(prompts, encoded):  # one batched call: the fast tokenizer runs it in Rust
+        length = len(ids)
         if length >= limit:
             raise R1Error(f"data: record {key!r}: its prompt ({length:,} tokens) leaves no room in the model's "
                           f"context of {limit} tokens")
