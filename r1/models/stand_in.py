@@ -11,7 +11,6 @@ real checkpoint brings (several eos ids, a default system prompt, sampling defau
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -94,11 +93,11 @@ def build(cfg: StandInConfig) -> Path:
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
     from r1.progress import console
-    from r1.runtime import set_seed, swap_in_dir
-    from r1.train.checkpoint import FINAL_MARKER
+    from r1.runtime import set_seed
+    from r1.train.checkpoint import is_final, write_final
 
     out = Path(cfg.output_dir) / "final"
-    if (out / FINAL_MARKER).is_file():
+    if is_final(out):
         return out
     set_seed(cfg.seed)
     tokenizer = build_tokenizer(cfg)
@@ -113,12 +112,8 @@ def build(cfg: StandInConfig) -> Path:
     model.generation_config = GenerationConfig(
         bos_token_id=endoftext, eos_token_id=[im_end, endoftext], pad_token_id=endoftext, do_sample=True,
         repetition_penalty=1.1, temperature=0.7, top_p=0.8, top_k=20)
-    tmp = out.with_name("final.tmp")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
     parameters = sum(p.numel() for p in model.parameters())
-    (tmp / FINAL_MARKER).write_text(json.dumps({"stand_in": cfg.shape, "parameters": parameters}, indent=2))
-    swap_in_dir(tmp, out)
+    write_final(model, tokenizer, out, {"stand_in": cfg.shape, "parameters": parameters})
     console.print(f"stand-in: {cfg.shape} Qwen2 layout, {parameters / 1e6:.2f}M parameters with random weights, "
                   f"a {len(tokenizer)}-token BPE tokenizer, ChatML -> {out}")
     return out

@@ -137,17 +137,22 @@ def save_final(accelerator, model, tokenizer, out: Path, info: dict[str, Any] | 
 
     weights = full_state_dict(model) if sharding(model) else None  # collective under sharding
     if accelerator.is_main_process:
-        tmp = out.with_name(out.name + ".tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        if weights is not None:
-            model.save_pretrained(tmp, state_dict=weights)
-        else:
-            (merge_lora(model) if is_lora(model) else model).save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        (tmp / FINAL_MARKER).write_text(json.dumps(info or {}, indent=2, default=str))
-        swap_in_dir(tmp, out)
+        write_final(merge_lora(model) if weights is None and is_lora(model) else model, tokenizer, out, info,
+                    weights)
     accelerator.wait_for_everyone()
+
+
+def write_final(model, tokenizer, out: Path, info: dict[str, Any] | None = None,
+                weights: dict[str, torch.Tensor] | None = None) -> None:
+    """`out` as a plain HF model directory, written beside it and swapped in whole with its marker last
+    (one process; `weights`: a gathered state dict to save instead of the model's own)."""
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    model.save_pretrained(tmp, **({"state_dict": weights} if weights is not None else {}))
+    tokenizer.save_pretrained(tmp)
+    (tmp / FINAL_MARKER).write_text(json.dumps(info or {}, indent=2, default=str))
+    swap_in_dir(tmp, out)
 
 
 def final_info(path: str | Path) -> dict[str, Any]:
