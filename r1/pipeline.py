@@ -210,6 +210,11 @@ def _plan_stage(path: Path, recipe: PipelineRecipe, entry: StageEntry, earlier: 
                 values = [_resolve_rm(v, f"{key[:-2]}.{name}", by_name, later, upstream, where)
                           for v in (value if isinstance(value, list) else [value])]
                 mapping[name] = values if isinstance(value, list) else values[0]
+        elif "." in key:  # a field of a mapping, e.g. a reward model's data in reward-models
+            parent, _, leaf = key.rpartition(".")
+            mapping = _nested(fields, parent)
+            if isinstance(mapping.get(leaf), str) and mapping[leaf]:
+                mapping[leaf] = _resolve(mapping[leaf], key, by_name, later, upstream, where)
         elif isinstance(fields.get(key), str) and fields[key]:
             fields[key] = _resolve(fields[key], key, by_name, later, upstream, where)
         elif isinstance(fields.get(key), list):  # several inputs, e.g. SFT data from two stages
@@ -253,6 +258,9 @@ def _resolve(value: str, key: str, by_name: dict[str, Planned], later: set[str],
     """An input naming an earlier stage (or `<stage>/FILE`) -> its path, its digest added to upstream."""
     head, _, rest = value.partition("/")
     if value in by_name:
+        if by_name[value].stage.produces == "reward_models":
+            raise R1Error(f"{where}: {key} names stage {value!r}, which holds several reward models; name one "
+                          f"as {value}/<name> (e.g. {value}/helpfulness)")
         upstream.append(by_name[value].digest)
         return str(by_name[value].result)
     if rest and head in by_name:  # a file of an earlier stage's output, e.g. rm_data/pairs.jsonl

@@ -49,10 +49,19 @@ def model_table(stages) -> list[str]:
 
 
 def reward_model_rows(stages) -> list[dict[str, Any]]:
-    """Each reward-model stage's held-out metrics (its eval.json), with "stage" its name."""
-    return [{"stage": planned.entry.name, **json.loads((planned.out / "eval.json").read_text())}
-            for planned in stages
-            if planned.stage.produces == "reward_model" and (planned.out / "eval.json").is_file()]
+    """Each reward model's held-out metrics (its eval.json), with "stage" its name: the stage's, or
+    <stage>/<model> for a stage of several (reward-models)."""
+    rows = []
+    for planned in stages:
+        if planned.stage.produces == "reward_model":
+            found = [(planned.entry.name, planned.out / "eval.json")]
+        elif planned.stage.produces == "reward_models":
+            found = [(f"{planned.entry.name}/{path.parent.name}", path)
+                     for path in sorted(planned.out.glob("*/eval.json"))]
+        else:
+            continue
+        rows += [{"stage": name, **json.loads(path.read_text())} for name, path in found if path.is_file()]
+    return rows
 
 
 REWARD_MODEL_COLUMNS = ["reward model", "objective", "reads", "held-out pair accuracy", "accuracy", "AUROC",

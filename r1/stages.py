@@ -27,12 +27,14 @@ class Stage:
     """module:function taking the config and returning what the stage produced (a path)."""
     help: str
     """One line for `r1 --help`."""
-    produces: Literal["model", "reward_model", "data", "eval"]
+    produces: Literal["model", "reward_model", "reward_models", "data", "eval"]
     """A model directory (output_dir/final; a pipeline evaluates it on its benchmarks), a reward model
-    (output_dir/final, not evaluated by generating), a data file for a later stage, or an evaluation."""
+    (output_dir/final, not evaluated by generating), reward models (output_dir/<name>/final, named
+    `<stage>/<name>`), a data file for a later stage, or an evaluation."""
     inputs: tuple[str, ...] = ()
     """Config fields that name an input model or data; in a pipeline they may name an earlier stage.
-    "a.b.*": a mapping whose `rm:` values may name one (a reward model stage, in the reward weights)."""
+    "a.b": the field b of the mapping a; "a.b.*": a mapping whose `rm:` values may name one (a reward
+    model stage, in the reward weights)."""
     command: bool = True
     """Whether the CLI builds `r1 <name>` from this entry (eval has a hand-written command)."""
 
@@ -106,6 +108,11 @@ register(Stage("train-rm", "r1.reward_models.config:RewardModelConfig", "r1.rewa
                "Train a reward model (a one-score head on a causal LM): Bradley-Terry on chosen/rejected "
                "pairs or pointwise on labelled responses; resumes if stopped.", produces="reward_model",
                inputs=("model", "data", "eval_data")))
+register(Stage("reward-models", "r1.reward_models.both:RewardModelsConfig", "r1.reward_models.both:run",
+               "R1's two reward models in one stage: helpfulness (Bradley-Terry, on the summary) and harmlessness "
+               "(pointwise, on the whole response), each a train-rm run; resumes if stopped.",
+               produces="reward_models", inputs=("model", "helpfulness.data", "helpfulness.eval_data",
+                                                 "harmlessness.data", "harmlessness.eval_data")))
 register(Stage("distill", "r1.distill.config:DistillConfig", "r1.distill.run:run",
                "Distillation: the teacher's correct, filtered samples (rejection-sample), then SFT of the student "
                "on them; resumes if stopped.", produces="model", inputs=("teacher", "student", "data")))

@@ -76,7 +76,7 @@ def test_cold_start_recipe_fits_its_data_and_stops_after_the_summary(tiny_tokeni
 STAGE_RECIPES = {"pretrain.yaml": "pretrain", "sft.yaml": "sft", "cold-start.yaml": "sft", "zero.yaml": "grpo",
                  "zero-hard.yaml": "grpo", "zero-linear.yaml": "grpo", "eval.yaml": "eval",
                  "rejection.yaml": "rejection-sample", "distill.yaml": "distill", "pretrain-quarter.yaml": "pretrain",
-                 "pretrain-half.yaml": "pretrain"}
+                 "pretrain-half.yaml": "pretrain", "reward-models.yaml": "reward-models"}
 
 
 def test_every_stage_recipe_loads_into_its_stage_config():
@@ -97,18 +97,23 @@ def test_the_r1_pipeline_recipe_builds_every_stage(tiny_model_dir):
     plan = load_pipeline(RECIPES / "tiny" / "r1.yaml", base)
     assert [p.entry.name for p in plan.stages] == [
         "base", "zero", "cold_start_data", "cold_start", "reasoning_rl", "reasoning_rl_no_language",
-        "non_reasoning_data", "rejection_sampling", "general_data", "sft", "rm_data", "helpfulness_rm",
-        "harmlessness_rm", "general_prompts", "general_prompts_test", "all_scenario_rl"]
+        "non_reasoning_data", "rejection_sampling", "general_data", "sft", "rm_data", "reward_models",
+        "general_prompts", "general_prompts_test", "all_scenario_rl"]
     by_name = {p.entry.name: p for p in plan.stages}
     out = plan.recipe.output_dir
     assert by_name["reasoning_rl"].config.model.endswith("cold_start/final")
     assert by_name["rejection_sampling"].config.model.endswith("reasoning_rl/final")
     assert by_name["sft"].config.data == [f"{out}/rejection_sampling/data.jsonl", f"{out}/general_data/data.jsonl"]
-    assert by_name["helpfulness_rm"].config.data == f"{out}/rm_data/pairs.jsonl"
+    models = by_name["reward_models"].config.models()
+    assert {name: (m.data, m.eval_data, m.objective, m.on, m.pool, m.model) for name, m in models.items()} == {
+        "helpfulness": (f"{out}/rm_data/pairs.jsonl", f"{out}/rm_data/pairs_test.jsonl", "pairwise", "summary",
+                        "sum", f"{out}/sft/final"),
+        "harmlessness": (f"{out}/rm_data/pointwise.jsonl", f"{out}/rm_data/pointwise_test.jsonl", "pointwise",
+                         "whole", "last", f"{out}/sft/final")}
     stage4 = by_name["all_scenario_rl"].config
     assert stage4.model == f"{out}/sft/final" and stage4.general_data == f"{out}/general_prompts/data.jsonl"
-    assert stage4.reward.rewards["helpfulness"] == f"rm:{out}/helpfulness_rm/final"
-    assert stage4.reward.rewards["harmlessness"] == f"rm:{out}/harmlessness_rm/final"
+    assert stage4.reward.rewards["helpfulness"] == f"rm:{out}/reward_models/helpfulness"
+    assert stage4.reward.rewards["harmlessness"] == f"rm:{out}/reward_models/harmlessness"
     assert stage4.beta == 0.001 and stage4.reward.general == {"helpfulness": 0.5, "harmlessness": 0.3,
                                                               "readability": 0.2}
     language = {name: by_name[name].config.reward.language for name in ("reasoning_rl", "reasoning_rl_no_language")}
@@ -126,4 +131,4 @@ def test_the_paper_recipe_builds_every_stage_from_its_own_base_model(tiny_model_
         assert by_name[name].config.model == "out/base/final", name
     language = {name: by_name[name].config.reward.language for name in ("zero", "zero_language")}
     assert language["zero_language"] > 0 == language["zero"]
-    assert by_name["all_scenario_rl"].config.reward.rewards["helpfulness"] == "rm:out/helpfulness_rm/final"
+    assert by_name["all_scenario_rl"].config.reward.rewards["helpfulness"] == "rm:out/reward_models/helpfulness"

@@ -51,3 +51,22 @@ def test_trained_models_get_a_compute_row_and_a_distillation_its_teachers_flops(
     assert "| student_zero | 456,096 | 21 | 5.74e+11 | 10 s | — |" in text
     assert "| student_distill | 456,096 | 96 | 5.45e+11 | 11 s | 9.48e+11 |" in text
     assert "| data |" not in text
+
+
+def test_a_stage_of_several_reward_models_gets_a_row_per_model(tmp_path):
+    from r1.report.collect import _note
+
+    rms = stage(tmp_path, "reward_models", "reward_models")
+    for name, metrics in (("helpfulness", {"objective": "pairwise", "on": "summary", "pair_accuracy": 0.91}),
+                          ("harmlessness", {"objective": "pointwise", "on": "whole", "accuracy": 0.965,
+                                            "auroc": 0.994, "accuracy_harm_in_reasoning": 0.963})):
+        (rms.out / name).mkdir()
+        (rms.out / name / "eval.json").write_text(json.dumps(metrics))
+    text = write_results(tmp_path, [rms]).read_text()
+    assert "| reward_models/harmlessness | pointwise | whole | — | 96.5% | 0.994 | 96.3% |" in text
+    assert "| reward_models/helpfulness | pairwise | summary | 91.0% | — | — | — |" in text
+    found = SimpleNamespace(finished=True, entry=rms.entry, stage=rms.stage, out=rms.out)
+    from r1.results import reward_model_rows
+
+    assert _note(found, [], reward_model_rows([rms])) == ("harmlessness: held-out accuracy 96.5%; "
+                                                          "helpfulness: held-out pair accuracy 91.0%")

@@ -120,11 +120,15 @@ def _note(found: Found, evals: list[dict[str, Any]], reward_models: list[dict[st
     if found.stage.produces == "data" and (found.out / DATA_FILE).is_file():
         with open(found.out / DATA_FILE, "rb") as f:
             return f"{sum(1 for _ in f)} records"
+    notes = []
     for m in reward_models:
-        if m["stage"] == found.entry.name:
-            if m.get("pair_accuracy") is not None:
-                return f"held-out pair accuracy {pct(m['pair_accuracy'])}"
-            return f"held-out accuracy {pct(m.get('accuracy'))}"
+        name, _, member = m["stage"].partition("/")
+        if name == found.entry.name:
+            metric = (f"held-out pair accuracy {pct(m['pair_accuracy'])}" if m.get("pair_accuracy") is not None
+                      else f"held-out accuracy {pct(m.get('accuracy'))}")
+            notes.append(f"{member}: {metric}" if member else metric)
+    if notes:
+        return "; ".join(notes)
     if found.stage.produces == "model" and not any(r["stage"] == found.entry.name for r in evals):
         return "not evaluated"
     return ""

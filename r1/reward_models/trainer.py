@@ -1,7 +1,7 @@
 """Reward-model training (`r1 train-rm`): a one-score head on a causal LM, Bradley-Terry on preference
 pairs or binary cross-entropy on labelled responses, on the shared stage skeleton (r1.train).
 
-    r1 train-rm -c recipes/tiny/reward_model.yaml [data=FILE] [objective=pointwise] [on=whole]
+    r1 train-rm model=DIR data=FILE output_dir=DIR [objective=pointwise] [on=whole] [-c recipe.yaml]
 
 One optimizer step:
   1. take the next batch_size records of a seeded stream (a resumed run draws the same ones);

@@ -1,0 +1,81 @@
+"""`r1 reward-models`: R1's two reward models as one stage, each trained by `r1 train-rm`.
+
+    r1 reward-models -c recipes/tiny/reward-models.yaml [model=DIR] [helpfulness.lr=3e-4]
+
+    output_dir/helpfulness    Bradley-Terry on preference pairs, reading the summary only
+    output_dir/harmlessness   pointwise on labelled responses, reading the whole response
+
+Each is an `r1 train-rm` run in its own directory (log.jsonl, checkpoint/, eval.json, final/), so it
+resumes as that command does; a recipe's RL stage names them `rm:<this stage>/helpfulness` and
+`rm:<this stage>/harmlessness`. `r1 train-rm` stays the command for one model, or a third (an ensemble
+member, another view).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from r1.config import StageConfig, build_config
+from r1.errors import R1Error, named
+from r1.progress import console
+
+STAGE = "reward-models"
+DEFAULTS = {
+    "helpfulness": {"objective": "pairwise", "on": "summary", "pool": "sum"},
+    "harmlessness": {"objective": "pointwise", "on": "whole", "pool": "last"},
+}
+"""Each model's train-rm settings unless its mapping says otherwise: the paper's helpfulness model
+judges the summary, its harmlessness model the whole response, reasoning included."""
+
+
+class RewardModelsConfig(StageConfig):
+    model: str
+    """The causal LM both reward models start from (e.g. the stage-3 SFT model): a local HF directory or
+    a stage's output_dir (its final/)."""
+    helpfulness: dict[str, Any] = Field(default_factory=dict)
+    """Fields of the helpfulness model's `r1 train-rm` run (`r1 train-rm --help`): data and eval_data
+    (pairs, e.g. an rm-data stage's pairs.jsonl and pairs_test.jsonl), epochs, lr, batch_size, ...;
+    objective pairwise, on summary and pool sum unless given (model, seed, output_dir are this stage's)."""
+    harmlessness: dict[str, Any] = Field(default_factory=dict)
+    """Fields of the harmlessness model's `r1 train-rm` run: data and eval_data (labelled responses,
+    e.g. pointwise.jsonl and pointwise_test.jsonl), ...; objective pointwise, on whole and pool last
+    unless given."""
+
+    def models(self) -> dict[str, Any]:
+        """name -> its RewardModelConfig (output_dir/<name>), validated and checked."""
+        from r1.reward_models.config import RewardModelConfig
+
+        configs = {}
+        for name, fields in (("helpfulness", self.helpfulness), ("harmlessness", self.harmlessness)):
+            taken = [key for key in ("model", "seed", "output_dir") if key in fields]
+            if taken:
+                raise R1Error(f"{name}.{taken[0]}: set by the reward-models stage (its own model, seed and "
+                              f"output_dir/{name})")
+            if "data" not in fields:
+                raise R1Error(f"{name}.data: required (the {name} model's training records)")
+            configs[name] = build_config(RewardModelConfig, {
+                **DEFAULTS[name], **fields, "model": self.model, "seed": self.seed,
+                "output_dir": str(Path(self.output_dir) / name)}, name)
+        return configs
+
+    def check(self) -> None:
+        """Both runs' configs are built here, so a bad key fails before either trains."""
+        self.models()
+
+
+@named(STAGE)
+def run(cfg: RewardModelsConfig) -> Path:
+    """Train (or resume) each reward model in turn; returns output_dir. A finished one resumes at its
+    last step, so it is only scored and saved again (and a changed setting is refused, as train-rm does)."""
+    from r1.reward_models.trainer import train
+
+    for name, config in cfg.models().items():
+        console.print(f"{STAGE}: the {name} model -> {config.output_dir}")
+        try:
+            train(config)
+        except R1Error as err:
+            raise R1Error(f"{name}: {err}") from None
+    return Path(cfg.output_dir)
