@@ -88,9 +88,10 @@ def render_prompts(tokenizer, records: list[dict]) -> list[str]:
 
 
 def r1_config(args: argparse.Namespace, world: dict, out: Path, **extra):
+    """r1's GRPOConfig for the benchmark's shape; `extra` adds or overrides fields."""
     from r1.grpo.config import GRPOConfig
 
-    return GRPOConfig(
+    return GRPOConfig(**{**dict(
         output_dir=str(out), model=world["model_dir"], families=["arithmetic"],
         train_problems=world["n_records"], prompts_per_step=args.prompts, group_size=args.group,
         max_new_tokens=args.new_tokens, temperature=args.temperature, top_p=1.0, stop=[],
@@ -98,15 +99,15 @@ def r1_config(args: argparse.Namespace, world: dict, out: Path, **extra):
         weight_decay=0.0, max_grad_norm=1.0, eps_low=0.2, eps_high=0.2,
         loss_type="grpo", scale_rewards="group", grad_accum=1,
         rollout_batch_size=args.prompts * args.group, max_steps=args.warmup + args.steps,
-        save_every=0, eval_every=0, precision="fp32", seed=args.seed, compile=args.compile,
-        **extra)
+        save_every=0, eval_every=0, precision="fp32", seed=args.seed, compile=args.compile), **extra})
 
 
-def trl_config(args: argparse.Namespace, work: Path):
-    """TRL's GRPOConfig with the same shape, objective and optimizer as `r1_config`."""
+def trl_config(args: argparse.Namespace, work: Path, **extra):
+    """TRL's GRPOConfig with the same shape, objective and optimizer as `r1_config`; `extra` adds or
+    overrides fields."""
     from trl import GRPOConfig as TRLConfig
 
-    return TRLConfig(
+    return TRLConfig(**{**dict(
         output_dir=str(work / "trl"), per_device_train_batch_size=args.prompts * args.group,
         gradient_accumulation_steps=1, num_generations=args.group, max_completion_length=args.new_tokens,
         beta=args.beta, num_iterations=1, epsilon=0.2, loss_type="grpo", scale_rewards="group",
@@ -115,7 +116,7 @@ def trl_config(args: argparse.Namespace, work: Path):
         optim="adamw_torch", max_steps=args.warmup + args.steps, use_cpu=True, bf16=False, fp16=False,
         gradient_checkpointing=False, logging_strategy="no", save_strategy="no", eval_strategy="no",
         report_to="none", disable_tqdm=True, dataloader_num_workers=0, log_completions=False,
-        seed=args.seed, data_seed=args.seed, torch_compile=args.compile)
+        seed=args.seed, data_seed=args.seed, torch_compile=args.compile), **extra})
 
 
 def set_threads(n: int) -> None:
