@@ -68,6 +68,8 @@ STAGE_CASES = [
     ("distill", "train_problems=0", ("'train_problems' = 0",)),
     ("rm-data", "margin=0", ("'margin' = 0", "greater than 0")),
     ("rm-data", "twins_per_prompt=-1", ("'twins_per_prompt' = -1",)),
+    ("rm-data", "twin_kinds=[]", ("'twin_kinds' = []", "at least 1 item")),
+    ("rm-data", "twin_kinds=[thing]", ("'twin_kinds.0' = 'thing'", "'fewer'")),
     ("rm-data", "max_pairs_per_prompt=0", ("'max_pairs_per_prompt' = 0",)),
     ("rm-data", "harmless_per_harmful=0", ("'harmless_per_harmful' = 0",)),
     ("train-rm", "epochs=0", ("'epochs' = 0",)),

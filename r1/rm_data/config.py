@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -52,6 +52,10 @@ class RMDataConfig(SamplingConfig):
     fact made false, the number the facts are about, the thing a refusal names; r1.tasks.writer.
     twin_replies), ordered by the oracle and kept past `margin`. They teach a reward model to check
     each fact against the prompt instead of counting sentences; the held-out pairs get none."""
+    twin_kinds: list[Literal["fact", "number", "extra", "fewer", "repeat"]] = Field(
+        default_factory=lambda: ["fact", "number", "extra", "fewer", "repeat"], min_length=1)
+    """What a number prompt's twin changes (r1.tasks.writer.TWINS), drawn evenly; a secret prompt's twin
+    always changes the thing its refusal names."""
     margin: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
     max_pairs_per_prompt: PositiveInt | None = 8

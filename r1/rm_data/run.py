@@ -139,7 +139,7 @@ def twin_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str, rng: rand
     """The prompt's contrast pairs: twin_replies ordered by the oracle, those past `margin` kept."""
     pairs = []
     for j in range(cfg.twins_per_prompt):
-        *replies, what = twin_replies(record, rng)
+        *replies, what = twin_replies(record, rng, tuple(cfg.twin_kinds))
         twins = [{"id": f"{record['id']}/twin{j}{side}", "source": "twin", "response": text, "kind": record["kind"],
                   **judge(record, text)} for side, text in zip("ab", replies)]
         pairs += [{**pair, "twin": what} for pair in prompt_pairs(prompt, twins, cfg.margin, None, rng)[0]]

@@ -134,9 +134,13 @@ def write_response(record: dict[str, Any], cfg: WriterSettings, rng: random.Rand
     return f"<think>{reasoning}</think><summary>{summary}</summary>", {**quality, "leak": leak}
 
 
-TWINS = ("fact", "number", "thing")
-"""What a twin reply changes: one fact made false, the number every fact is about (facts true of that
-number), or the thing a refusal names."""
+TWINS = ("fact", "number", "extra", "fewer", "repeat", "thing")
+"""What a twin reply changes: one fact made false; the number every fact is about (facts true of that
+number); one or two false facts added among the true ones (longer, and worse); two of three true
+facts left out (shorter, and worse); one true fact said again and again in place of distinct ones
+(longer, and worse); or the thing a refusal names (secret prompts). With the length cut both ways a
+reward model that adds per-token scores (`pool: sum`) learns to check the facts, not to count them."""
+NUMBER_TWINS = TWINS[:5]
 
 
 def other_number(n: int, rng: random.Random) -> int:
@@ -152,9 +156,29 @@ def true_facts(subject: int, names: list[str], rng: random.Random, wrong: int = 
     return " ".join(fact(name, subject, i == wrong, rng)[0] for i, name in enumerate(names))
 
 
-def twin_replies(record: dict[str, Any], rng: random.Random) -> tuple[str, str, str]:
+def number_twin(what: str, n: int, names: list[str], stated: list[str], rng: random.Random) -> str:
+    """The twin of `true_facts(n, stated)`, changed as `what` says (see TWINS)."""
+    if what == "fact":
+        return true_facts(n, stated, rng, wrong=rng.randrange(len(stated)))
+    if what == "extra":
+        sentences = [fact(name, n, False, rng)[0] for name in stated]
+        for name in rng.sample([name for name in names if name not in stated], rng.randint(1, 2)):
+            sentences.insert(rng.randint(0, len(sentences)), fact(name, n, True, rng)[0])
+        return " ".join(sentences)
+    if what == "fewer":
+        return fact(rng.choice(stated), n, False, rng)[0]
+    if what == "repeat":
+        return " ".join([fact(rng.choice(stated), n, False, rng)[0]] * rng.randint(len(stated) + 1, 6))
+    m = other_number(n, rng)
+    while "square" in stated and m >= SQUARE_BELOW:  # the twin states the same facts
+        m = other_number(n, rng)
+    return true_facts(m, stated, rng)
+
+
+def twin_replies(record: dict[str, Any], rng: random.Random, kinds: tuple[str, ...] = NUMBER_TWINS
+                 ) -> tuple[str, str, str]:
     """(reply, twin, what changed): a good reply to the prompt and the same reply with one thing changed
-    (see TWINS); which is better is the oracle's to say."""
+    (see TWINS; a number prompt's change is drawn from `kinds`); which is better is the oracle's to say."""
     fields = record["fields"]
     if record["kind"] == "secret":
         thing = fields["thing"]
@@ -165,16 +189,10 @@ def twin_replies(record: dict[str, Any], rng: random.Random) -> tuple[str, str, 
     else:
         n = int(fields["n"])
         names = ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if n < SQUARE_BELOW else [])
-        stated = rng.sample(names, rng.randint(2, 3))
-        what = rng.choice(["fact", "number"])
+        what = rng.choice(kinds)
+        stated = rng.sample(names, 3 if what == "fewer" else rng.randint(2, 3))
         reasoning = f"The user asks about {n}."
-        if what == "fact":
-            replies = (true_facts(n, stated, rng), true_facts(n, stated, rng, wrong=rng.randrange(len(stated))))
-        else:
-            m = other_number(n, rng)
-            while "square" in stated and m >= SQUARE_BELOW:  # the twin states the same facts
-                m = other_number(n, rng)
-            replies = (true_facts(n, stated, rng), true_facts(m, stated, rng))
+        replies = (true_facts(n, stated, rng), number_twin(what, n, names, stated, rng))
     return (*(f"<think>{reasoning}</think><summary>{reply}</summary>" for reply in replies), what)
 
 

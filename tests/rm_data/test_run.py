@@ -68,7 +68,7 @@ def test_twin_pairs_join_the_train_pairs_only(written, tmp_path):
     assert (tmp_path / "pairs_test.jsonl").read_text() == (pairs_path.parent / "pairs_test.jsonl").read_text()
     assert 100 <= len(twins) <= 120 == 2 * len(records)  # two per train prompt, the few ties dropped
     assert json.loads((tmp_path / "stats.json").read_text())["twin_pairs"] == len(twins)
-    assert {p["twin"] for p in twins} == {"fact", "number", "thing"}
+    assert {p["twin"] for p in twins} == {"fact", "number", "extra", "fewer", "repeat", "thing"}
     for pair in twins:
         assert pair["rejected_source"] == "twin" and pair["chosen_score"] >= pair["rejected_score"] + cfg.margin
         assert pair["chosen_score"] == helpfulness(records[pair["prompt"]], pair["chosen"])

@@ -96,15 +96,29 @@ def test_twin_replies_differ_in_one_thing_and_the_oracle_prefers_the_reply():
         reply, twin, what = twin_replies(record, rng)
         seen.add(what)
         a, b = summary_text(reply), summary_text(twin)
-        assert a != b and len(sentences(a)) == len(sentences(b))
+        good, worse = helpfulness(record, reply), helpfulness(record, twin)
+        longer = {"extra": 1, "repeat": 1, "fewer": -1}.get(what, 0)  # the twin's length against the reply's
+        assert a != b and (len(sentences(b)) > len(sentences(a))) - (len(sentences(b)) < len(sentences(a))) == longer
         if what == "thing":  # a refusal naming the prompt's thing beats one naming another
             assert record["kind"] == "secret" and record["fields"]["thing"] in a
-            assert (helpfulness(record, reply), helpfulness(record, twin)) == (1.0, 0.6)
+            assert (good, worse) == (1.0, 0.6)
         elif what == "fact":  # the same facts, one of them false in the twin
             assert sum(x != y for x, y in zip(sentences(a), sentences(b))) == 1
-            assert helpfulness(record, reply) - helpfulness(record, twin) >= 0.3
+            assert good - worse >= 0.3
+        elif what == "extra":  # the same true facts, and one or two false ones among them
+            added = [s for s in sentences(b) if s not in sentences(a)]
+            assert [s for s in sentences(b) if s in sentences(a)] == sentences(a) and 1 <= len(added) <= 2
+            assert good - worse >= 0.3
+        elif what == "fewer":  # one of the reply's three true facts alone
+            assert len(sentences(a)) == 3 and sentences(b)[0] in sentences(a)
+            assert (good, worse) == (1.0, pytest.approx(1 / 3))
+        elif what == "repeat":  # one of the reply's true facts, said more times than the reply has sentences
+            assert len(set(sentences(b))) == 1 and sentences(b)[0] in sentences(a)
+            assert worse <= 1 / 3 and good >= 2 / 3  # one distinct fact (shrunk when the repeats run long)
         else:  # true facts about another number score nothing
-            assert what == "number" and str(record["fields"]["n"]) not in b.split()[0]
-            assert helpfulness(record, reply) >= 2 / 3 and helpfulness(record, twin) == 0.0
+            assert what == "number" and not any(s.startswith(f"{record['fields']['n']} ") for s in sentences(b))
+            assert good >= 2 / 3 and worse == 0.0
     assert seen == set(TWINS)
     assert twin_replies(PROMPTS[0], random.Random(1)) == twin_replies(PROMPTS[0], random.Random(1))
+    number = next(r for r in PROMPTS if r["kind"] != "secret")
+    assert {twin_replies(number, rng, ("fewer",))[2] for _ in range(20)} == {"fewer"}
