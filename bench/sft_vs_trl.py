@@ -21,9 +21,15 @@ What it does:
    forward + loss, backward, clipping, optimizer step), timed from outside without changing what runs.
 3. Runs r1 a second time with its own padding saver, `sort_by_length` and `--sorted-accum` micro-batches
    per step ("r1 sorted"): the same records per optimizer step and the same gradient (the loss is
-   normalised by the step's completion tokens, whatever the micro-batches), less padding. TRL has no
-   counterpart that keeps the step's records: its group_by_length regroups records across steps, and
-   its padding_free needs a varlen attention kernel.
+   normalised by the step's completion tokens, whatever the micro-batches), less padding.
+4. Runs TRL with its own ways to pad less, so r1's best meets TRL's best (TRL_VARIANTS): "TRL sorted"
+   (r1 sorted's micro-batches given to TRL: each step's records sorted by length, read sequentially,
+   --sorted-accum gradient-accumulation steps; the same tokens per micro-batch as r1 sorted),
+   "TRL group_by_length" (TRL's `train_sampling_strategy="group_by_length"`: batches of similar
+   length across the whole dataset, so its steps train other records: compared by tokens over all
+   timed steps), and, only with `--only trl_padding_free`, TRL's `padding_free` (one flattened row
+   per batch; without flash attention on a CPU). The "best against best" lines compare r1's fastest
+   run with TRL's fastest by trained tokens per second over all timed steps, by CPU and by wall seconds.
 The last line is `ratio r1/TRL tokens/s: X.XX` (> 1: r1 faster), like for like; the line before it is
 r1 sorted's ratio. `--json PATH` also writes every number.
 
