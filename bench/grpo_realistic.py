@@ -229,10 +229,11 @@ def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
                  f"{shape['kv_heads']}, MLP {shape['intermediate']}, tied embeddings; tokenizer "
                  f"{world['tokenizer_size']} ids (byte-level BPE, {world['trained_bpe']} entries trained, ChatML)")
     lines += framework_lines(res)
-    if "trl" in res:
+    for name, label in (("trl", "TRL"), ("r1", "r1")):
         phases = ", ".join(f"{k} {v['s']:.2f} s (peak {gib(v['peak_mb'])} GiB)"
-                           for k, v in res["trl"].get("phases", {}).items())
-        lines.append(f"TRL step phases (mean per timed step; peak RSS while each ran): {phases}")
+                           for k, v in res.get(name, {}).get("phases", {}).items())
+        if phases:
+            lines.append(f"{label} step phases (mean per timed step; peak RSS while each ran): {phases}")
     if "parts" in res:
         p = res["parts"]
         lines.append(parts_line(args, p))

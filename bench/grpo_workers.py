@@ -106,6 +106,22 @@ def watch_trl(trainer, peaks: Peaks) -> None:
     trainer.accelerator.backward = peaks.timed("backward", trainer.accelerator.backward)
 
 
+def watch_r1(run, peaks: Peaks) -> None:
+    """Time r1's step phases (and their peak rss) as `watch_trl` does TRL's: rollout, reference and
+    policy log-probs, backward, optimizer step. Measurement only: each is called unchanged."""
+    import torch
+
+    from r1.grpo import trainer
+
+    run.engine.generate = peaks.timed("generate", run.engine.generate)
+    logps = trainer.completion_logprobs
+    ref, policy = peaks.timed("reference", logps), peaks.timed("policy_forward", logps)
+    trainer.completion_logprobs = (  # the reference runs under inference_mode (r1.grpo.trainer.learn)
+        lambda *a, **k: (ref if torch.is_inference_mode_enabled() else policy)(*a, **k))
+    run.accelerator.backward = peaks.timed("backward", run.accelerator.backward)
+    run.optimizer.step = peaks.timed("optimizer", run.optimizer.step)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Workers: one fresh process each.
 
@@ -198,13 +214,15 @@ def worker_r1(args: argparse.Namespace, work: Path) -> dict:
     cfg = r1_config(args, world, work / "r1")
     run = setup(cfg)
     setup_mb = memory_mb()
+    peaks = Peaks()
+    watch_r1(run, peaks)
     times, cpu, tokens, splits, warmup, step_peaks = [], [], [], [], [], []
     for step in range(1, args.warmup + args.steps + 1):
-        reset_peak()
+        peaks.start_step()
         tick, cpu_tick = time.perf_counter(), time.process_time()
         metrics = grpo_step(cfg, run, step)
         took, cpu_took = time.perf_counter() - tick, time.process_time() - cpu_tick
-        step_peaks.append(memory_mb()["peak"])
+        step_peaks.append(peaks.end_step())
         if step <= args.warmup:
             warmup.append(took)
         else:
@@ -215,7 +233,8 @@ def worker_r1(args: argparse.Namespace, work: Path) -> dict:
     split = {k: statistics.fmean(s[k] for s in splits) for k in splits[0]}
     label = f"r1 {getattr(r1, '__version__', '')}".strip() + (" compile" if args.compile else "")
     return {"framework": label, "threads": torch.get_num_threads(), "warmup_s": warmup, "split": split,
-            "memory": memory_report(setup_mb, step_peaks), **summary(times, tokens, cpu)}
+            "phases": peaks.summary(args.warmup), "memory": memory_report(setup_mb, step_peaks),
+            **summary(times, tokens, cpu)}
 
 
 def memory_report(setup_mb: dict, step_peaks: list[float | None]) -> dict:

@@ -21,9 +21,15 @@ What it does:
    forward + loss, backward, clipping, optimizer step), timed from outside without changing what runs.
 3. Runs r1 a second time with its own padding saver, `sort_by_length` and `--sorted-accum` micro-batches
    per step ("r1 sorted"): the same records per optimizer step and the same gradient (the loss is
-   normalised by the step's completion tokens, whatever the micro-batches), less padding. TRL has no
-   counterpart that keeps the step's records: its group_by_length regroups records across steps, and
-   its padding_free needs a varlen attention kernel.
+   normalised by the step's completion tokens, whatever the micro-batches), less padding.
+4. Runs TRL with its own ways to pad less, so r1's best meets TRL's best (TRL_VARIANTS): "TRL sorted"
+   (r1 sorted's micro-batches given to TRL: each step's records sorted by length, read sequentially,
+   --sorted-accum gradient-accumulation steps; the same tokens per micro-batch as r1 sorted),
+   "TRL group_by_length" (TRL's `train_sampling_strategy="group_by_length"`: batches of similar
+   length across the whole dataset, so its steps train other records: compared by tokens over all
+   timed steps), and, only with `--only trl_padding_free`, TRL's `padding_free` (one flattened row
+   per batch; without flash attention on a CPU). The "best against best" lines compare r1's fastest
+   run with TRL's fastest by trained tokens per second over all timed steps, by CPU and by wall seconds.
 The last line is `ratio r1/TRL tokens/s: X.XX` (> 1: r1 faster), like for like; the line before it is
 r1 sorted's ratio. `--json PATH` also writes every number.
 
@@ -88,11 +94,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sorted-accum", type=int, default=4,
                    help="micro-batches per step of the r1_sorted run (sort_by_length on)")
-    p.add_argument("--only", choices=list(WORKERS), action="append", help="run only these; default all three")
+    p.add_argument("--only", choices=list(WORKERS), action="append",
+                   help=f"run only these (repeatable); default {' '.join(DEFAULT)}")
     p.add_argument("--workdir", help="scratch directory (default: a temporary one, removed)")
     p.add_argument("--json", help="write every number to this JSON file")
     p.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.only = args.only or DEFAULT
+    return args
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -153,19 +162,36 @@ def r1_config(args: argparse.Namespace, world: dict, out: Path, sort: bool = Fal
         save_every=0, eval_benchmarks=[], seed=args.seed)
 
 
-def trl_config(args: argparse.Namespace, work: Path):
-    """TRL's SFTConfig with the shape, loss and optimizer of `r1_config`."""
+def trl_config(args: argparse.Namespace, work: Path, variant: str = "plain"):
+    """TRL's SFTConfig with the shape, loss and optimizer of `r1_config`; `variant` (see TRL_VARIANTS)
+    switches on one of TRL's own ways to pad less."""
     from trl import SFTConfig as TRLConfig
 
+    accum = args.sorted_accum if variant == "sorted" else 1
     return TRLConfig(
-        output_dir=str(work / "trl"), per_device_train_batch_size=args.batch, gradient_accumulation_steps=1,
+        output_dir=str(work / "trl"), per_device_train_batch_size=args.batch // accum,
+        gradient_accumulation_steps=accum,
         max_steps=args.warmup + args.steps, learning_rate=args.lr, lr_scheduler_type="constant",
         warmup_steps=0, weight_decay=0.0, adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8,
-        max_grad_norm=1.0, optim="adamw_torch", completion_only_loss=True, packing=False, padding_free=False,
-        pad_to_multiple_of=None, max_length=args.max_seq_len, train_sampling_strategy="sequential",
+        max_grad_norm=1.0, optim="adamw_torch", completion_only_loss=True, packing=False,
+        padding_free=variant == "padding_free", pad_to_multiple_of=None,
+        # TRL refuses max_length without packing when padding-free (r1 refuses overlong records: none is cut)
+        max_length=None if variant == "padding_free" else args.max_seq_len,
+        train_sampling_strategy="group_by_length" if variant == "grouped" else "sequential",
         use_cpu=True, bf16=False, fp16=False, gradient_checkpointing=False, torch_compile=False,
         logging_strategy="no", save_strategy="no", eval_strategy="no", report_to="none", disable_tqdm=True,
         dataloader_num_workers=0, seed=args.seed, data_seed=args.seed)
+
+
+TRL_VARIANTS = {
+    "plain": "one padded batch of the step's records in r1's order (like for like with r1)",
+    "sorted": "r1 sorted's micro-batches: each step's records sorted by length, --sorted-accum micro-batches "
+              "(gradient accumulation), read sequentially; the same records and micro-batches as r1 sorted",
+    "grouped": "TRL's own train_sampling_strategy=group_by_length: batches of similar length drawn across the "
+               "whole dataset, so a step trains other records than r1's",
+    "padding_free": "TRL's padding_free: each batch flattened into one row with position ids (no padding); "
+                    "off by default: without flash attention this runs attention over the whole flattened row",
+}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -189,7 +215,21 @@ def check_same_rows(trl_rows, examples, order: list[int]) -> None:
         assert row["labels"] == e.labels(), f"row {k}: TRL's labels (loss positions) differ from r1's"
 
 
-def worker_trl(args: argparse.Namespace, work: Path) -> dict:
+def step_order(cfg, examples, order: list[int], variant: str) -> list[int]:
+    """The records in the order TRL reads them: r1's, or for "sorted" each step's sorted by length
+    (a stable sort, as r1.sft.trainer.step_micro_batches sorts them)."""
+    if variant != "sorted":
+        return order
+    n = cfg.batch_size
+    return [i for k in range(0, len(order), n) for i in sorted(order[k : k + n], key=lambda i: len(examples[i]))]
+
+
+def per_step(values: list, calls_per_step: int, steps: int) -> list:
+    """Per-call numbers (one per micro-batch) summed per optimizer step."""
+    return [sum(values[k * calls_per_step : (k + 1) * calls_per_step]) for k in range(steps)]
+
+
+def worker_trl(args: argparse.Namespace, work: Path, variant: str = "plain") -> dict:
     import torch
     import trl
     from datasets import Dataset
@@ -205,13 +245,14 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
     cfg = r1_config(args, world, work / "r1")
     tokenizer = load_tokenizer(world["model_dir"])
     examples, records = load_examples(cfg, tokenizer), [r for _, r in read_records(cfg)]
-    order = step_records(cfg, len(examples), args.warmup + args.steps)
+    order = step_order(cfg, examples, step_records(cfg, len(examples), args.warmup + args.steps), variant)
     dataset = Dataset.from_list([{"prompt": build_prompt(tokenizer, records[i]["prompt"], "chat"),
                                   "completion": records[i]["response"]} for i in order])
     model = AutoModelForCausalLM.from_pretrained(world["model_dir"], dtype=torch.float32)
     peaks = Peaks()
     timer = trl_timer(peaks)
-    trainer = SFTTrainer(model=model, args=trl_config(args, work), train_dataset=dataset,
+    trl_args = trl_config(args, work, variant)
+    trainer = SFTTrainer(model=model, args=trl_args, train_dataset=dataset,
                          processing_class=tokenizer, callbacks=[timer])
     timer.trainer = trainer
     check_same_rows(trainer.train_dataset, examples, order)
@@ -219,7 +260,8 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
 
     def count(batch):
         trained.append(int((batch["labels"] != -100).sum()))
-        everything.append(int(batch["attention_mask"].sum()))
+        real = batch.get("attention_mask")  # padding-free batches have none: every token is real
+        everything.append(int(real.sum()) if real is not None else batch["input_ids"].numel())
         padded.append(batch["input_ids"].numel())
         return batch
 
@@ -235,9 +277,11 @@ def worker_trl(args: argparse.Namespace, work: Path) -> dict:
     assert len(timer.end) == total, f"TRL ran {len(timer.end)} steps, expected {total}"
     times = [timer.end[i] - (timer.end[i - 1] if i else timer.begin[0]) for i in range(total)]
     cpu = [timer.cpu_end[i] - (timer.cpu_end[i - 1] if i else timer.cpu_begin[0]) for i in range(total)]
-    return result(f"trl {trl.__version__} SFTTrainer", timer.threads[-1], args, times, cpu,
-                  trained[:total], everything[:total], padded[:total], peaks, collate.seconds[:total],
-                  memory_report(timer.setup_mb, timer.step_peak_mb))
+    accum = trl_args.gradient_accumulation_steps  # collations per step
+    label = f"trl {trl.__version__} SFTTrainer" + ("" if variant == "plain" else f", {variant}")
+    return result(label, timer.threads[-1], args, times, cpu,
+                  *(per_step(x, accum, total) for x in (trained, everything, padded)), peaks,
+                  per_step(collate.seconds, accum, total), memory_report(timer.setup_mb, timer.step_peak_mb))
 
 
 def worker_r1(args: argparse.Namespace, work: Path, sort: bool = False) -> dict:
@@ -312,7 +356,9 @@ def result(label: str, threads: int, args: argparse.Namespace, times: list[float
             "phases": phases, "memory": memory, **summary(times[w:], trained[w:], cpu[w:])}
 
 
-WORKERS = {"trl": worker_trl, "r1": worker_r1, "r1_sorted": functools.partial(worker_r1, sort=True)}
+WORKERS = {"trl": worker_trl, "r1": worker_r1, "r1_sorted": functools.partial(worker_r1, sort=True),
+           **{f"trl_{v}": functools.partial(worker_trl, variant=v) for v in TRL_VARIANTS if v != "plain"}}
+DEFAULT = ["trl", "r1", "r1_sorted", "trl_sorted", "trl_grouped"]  # trl_padding_free only when asked
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -339,7 +385,32 @@ def framework_line(label: str, r: dict) -> str:
             + f"\n  split (s/step, mean of timed steps): {phases}, other {other:.3f}")
 
 
-LABELS = {"trl": "TRL SFTTrainer", "r1": "r1 sft_step", "r1_sorted": "r1 sft_step sorted"}
+LABELS = {"trl": "TRL SFTTrainer", "r1": "r1 sft_step", "r1_sorted": "r1 sft_step sorted",
+          "trl_sorted": "TRL SFTTrainer sorted", "trl_grouped": "TRL SFTTrainer group_by_length",
+          "trl_padding_free": "TRL SFTTrainer padding_free"}
+SAME_RECORDS = ("trl", "r1", "r1_sorted", "trl_sorted", "trl_padding_free")  # not trl_grouped
+
+
+def overall_rate(r: dict, clock: str = "step_s") -> float:
+    """Trained tokens per second over all timed steps (wall: step_s, or CPU: cpu_s), the figure for
+    runs whose steps differ in size; CPU seconds are the steadier one at one thread on a busy machine."""
+    return r["tokens_per_step"] * len(r[clock]) / sum(r[clock])
+
+
+def best_lines(res: dict) -> list[str]:
+    """r1's fastest run against TRL's fastest, by trained tokens per second over all timed steps."""
+    lines = []
+    for clock, name in (("cpu_s", "CPU"), ("step_s", "wall")):
+        def best(prefix):
+            runs = {k: overall_rate(r, clock) for k, r in res.items() if k.split("_")[0] == prefix}
+            return max(runs.items(), key=lambda kv: kv[1]) if runs else None
+        r1, trl = best("r1"), best("trl")
+        if not (r1 and trl):
+            return []
+        rates_ = ", ".join(f"{LABELS[k]} {overall_rate(r, clock):,.0f}" for k, r in res.items())
+        lines += [f"trained tok/s over all timed steps by {name} seconds: {rates_}",
+                  f"best against best by {name} seconds: {LABELS[r1[0]]} / {LABELS[trl[0]]}: {r1[1] / trl[1]:.2f}"]
+    return lines
 
 
 def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
@@ -355,11 +426,20 @@ def report(args: argparse.Namespace, world: dict, res: dict) -> list[str]:
     for name, label in LABELS.items():
         if name in res:
             lines += framework_line(f"{label} ({res[name]['framework']})", res[name]).split("\n")
-    counts = {name: (r["trained_per_step"], r["all_per_step"]) for name, r in res.items()}
+    counts = {name: (r["trained_per_step"], r["all_per_step"]) for name, r in res.items() if name in SAME_RECORDS}
     if len(set(map(str, counts.values()))) > 1:
         raise SystemExit(f"sft_vs_trl: the runs trained different tokens per step (trained, all): {counts}")
-    first = next(iter(res.values()))
-    lines.append(f"same tokens every step in every run: {first['trained_per_step'][args.warmup:]} trained")
+    if counts:
+        first = res[next(iter(counts))]
+        lines.append(f"same tokens every step in {', '.join(counts)}: {first['trained_per_step'][args.warmup:]} "
+                     "trained")
+    if "trl_grouped" in res:
+        lines.append(f"TRL group_by_length trained other records per step: "
+                     f"{res['trl_grouped']['trained_per_step']} (warm-up steps first)")
+    lines += best_lines(res)
+    if "trl_sorted" in res and "r1_sorted" in res:
+        lines.append(f"r1 sorted / TRL sorted tokens/s (the same micro-batches): "
+                     f"{rates(res['r1_sorted'])[0] / rates(res['trl_sorted'])[0]:.2f}")
     if "trl" in res and "r1_sorted" in res:
         lines.append(f"r1 sorted / TRL tokens/s (the same records and gradient per step, less padding): "
                      f"{rates(res['r1_sorted'])[0] / rates(res['trl'])[0]:.2f}")

@@ -33,6 +33,13 @@ from r1.models.weights import sharding
 
 FAMILIES = ("llama", "qwen2", "mistral")
 
+FUSE_UP_TO = 2**20
+"""Largest layer (its q, k, v, gate and up weights together, in elements) whose projections the lean
+forward fuses into one q|k|v and one gate|up matrix. The fused matrices are new copies made at every
+forward, held through its backward: at Qwen2.5-0.5B's size (9.7M elements a layer) that is 0.87 GiB
+more peak memory per forward, and the separate products measured no slower there (CPU seconds on
+one thread, bench/RESULTS.md). The tiny models (0.3M elements a layer) stay fused as before."""
+
 
 def unsupported(model) -> str | None:
     """Why `model` cannot take the lean path, or None when it can."""
@@ -66,11 +73,11 @@ def unsupported(model) -> str | None:
 
 @dataclass
 class LayerWeights:
-    qkv_w: torch.Tensor  # [(h + 2 kv) * d, H]
-    qkv_b: torch.Tensor | None
+    qkv_w: list[torch.Tensor]  # fused: [[(h + 2 kv) * d, H]]; apart: q [h d, H], k and v [kv d, H]
+    qkv_b: list[torch.Tensor | None]  # the matching biases
     o_w: torch.Tensor  # [H, h * d]
     o_b: torch.Tensor | None
-    gate_up_w: torch.Tensor  # [2 I, H]
+    gate_up_w: list[torch.Tensor]  # fused: [[2 I, H]]; apart: gate and up [I, H]
     down_w: torch.Tensor  # [H, I]
     norm1: torch.Tensor  # [H]
     norm2: torch.Tensor  # [H]
@@ -112,18 +119,26 @@ class FastLM:
         rotary = model.model.rotary_emb
         self.inv_freq = rotary.inv_freq  # [d / 2]
         self.rope_scale = float(getattr(rotary, "attention_scaling", 1.0))
+        layer = cfg.hidden_size * (self.head_dim * (self.n_heads + 2 * self.n_kv) + 2 * cfg.intermediate_size)
+        self.fuse = layer <= FUSE_UP_TO  # q|k|v and gate|up weights of one layer, in elements
 
     def weights(self) -> Weights:
-        """The model's tensors, per-layer projections fused; built from the live parameters at every
-        call, so they are current and autograd reaches them."""
+        """The model's tensors, read from the live parameters at every call, so they are current and
+        autograd reaches them. Small layers get q|k|v and gate|up fused into one matrix each (a new
+        copy per call, see FUSE_UP_TO); large ones use the parameters as they are."""
         layers = []
         for layer in self.model.model.layers:
             att, mlp = layer.self_attn, layer.mlp
-            layers.append(LayerWeights(
-                torch.cat([att.q_proj.weight, att.k_proj.weight, att.v_proj.weight]),
-                _cat_bias(att.q_proj, att.k_proj, att.v_proj), att.o_proj.weight, att.o_proj.bias,
-                torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]), mlp.down_proj.weight,
-                layer.input_layernorm.weight, layer.post_attention_layernorm.weight))
+            qkv, gate_up = (att.q_proj, att.k_proj, att.v_proj), (mlp.gate_proj, mlp.up_proj)
+            if self.fuse:
+                qkv_w, qkv_b = [torch.cat([lin.weight for lin in qkv])], [_cat_bias(*qkv)]
+                gate_up_w = [torch.cat([lin.weight for lin in gate_up])]
+            else:
+                qkv_w, qkv_b = [lin.weight for lin in qkv], [lin.bias for lin in qkv]
+                gate_up_w = [lin.weight for lin in gate_up]
+            layers.append(LayerWeights(qkv_w, qkv_b, att.o_proj.weight, att.o_proj.bias, gate_up_w,
+                                       mlp.down_proj.weight, layer.input_layernorm.weight,
+                                       layer.post_attention_layernorm.weight))
         inner, head = self.model.model, self.model.lm_head
         return Weights(layers, inner.embed_tokens.weight, inner.norm.weight, head.weight, head.bias,
                        self.inv_freq)
@@ -155,7 +170,9 @@ class FastLM:
         """Queries [B, h, T, d], keys and values [B, kv, T, d] of normed hidden states x [B, T, H]."""
         b, t, _ = x.shape
         d, h, kv = self.head_dim, self.n_heads, self.n_kv
-        qkv = F.linear(x, w.qkv_w, w.qkv_b).view(b, t, h + 2 * kv, d).transpose(1, 2)  # [B, h + 2 kv, T, d]
+        parts = [F.linear(x, weight, bias) for weight, bias in zip(w.qkv_w, w.qkv_b)]  # [B, T, .]
+        qkv = parts[0] if len(parts) == 1 else torch.cat(parts, -1)  # [B, T, (h + 2 kv) d]
+        qkv = qkv.view(b, t, h + 2 * kv, d).transpose(1, 2)  # [B, h + 2 kv, T, d]
         qk = self.rotate(qkv[:, : h + kv], cos, sin)  # queries and keys rotated together
         return qk[:, :h], qk[:, h:], qkv[:, h + kv :]
 
@@ -179,7 +196,10 @@ class FastLM:
         return out.reshape(b, 1, h * d)
 
     def mlp(self, x: torch.Tensor, w: LayerWeights) -> torch.Tensor:
-        gate, up = F.linear(x, w.gate_up_w).chunk(2, dim=-1)
+        if len(w.gate_up_w) == 1:
+            gate, up = F.linear(x, w.gate_up_w[0]).chunk(2, dim=-1)
+        else:
+            gate, up = (F.linear(x, weight) for weight in w.gate_up_w)
         return F.linear(F.silu(gate) * up, w.down_w)
 
     def head(self, x: torch.Tensor, w: Weights) -> torch.Tensor:

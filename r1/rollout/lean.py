@@ -10,7 +10,7 @@ from r1.models.fast import FastLM
 COMPACT_AT = 0.75  # drop finished rows once at most this share of the cached rows is still live
 
 
-@torch.no_grad()
+@torch.inference_mode()  # not no_grad: no view or version tracking, ~5% less CPU per rollout (tiny model)
 def lean_sample(lm: FastLM, prompts: list[list[int]], n: int, max_new: int, temperature: float,
                 top_p: float, eos_ids: set[int], stop_strings: list[str], tokenizer, pad_id: int
                 ) -> list[list[int]]:

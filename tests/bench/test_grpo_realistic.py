@@ -75,9 +75,13 @@ def test_shrunk_run_prints_both_frameworks_memory_and_the_ratios_last(tmp_path):
         assert len(res["cpu_s"]) == 2 and all(t > 0 for t in res["cpu_s"])
         memory = res["memory"]
         assert memory["peak_mb"] >= max(memory["step_peak_mb"]) > 0
+        # each phase timed once per step with its peak (r1 and TRL alike), none above the step's
+        assert set(res["phases"]) == {"generate", "reference", "policy_forward", "backward", "optimizer"}, name
+        assert all(0 < v["peak_mb"] <= max(memory["step_peak_mb"]) and v["s"] > 0 for v in res["phases"].values())
         assert memory["peak_mb"] >= memory["setup_rss_mb"] > 0
     parts = data["results"]["parts"]
     assert set(parts["parts"]) == {"generate", "reward", "reference", "fwd_bwd", "optimizer"}
     assert all(v > 0 for v in parts["parts"].values())
     assert all(m["peak_mb"] >= m["before_mb"] > 0 for m in parts["memory"].values())
     assert any(line.startswith("r1 memory (GiB): peak RSS") for line in lines)
+    assert any(line.startswith("r1 step phases (mean per timed step; peak RSS while each ran)") for line in lines)

@@ -4,12 +4,15 @@ Llama (the tiny model, tied embeddings) and a random Qwen2 with q/k/v biases and
 attention: logits, gradients, greedy decoding token for token, and the sampling distribution.
 """
 
+import copy
+
 import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
 from r1.grpo.batch import build_batch
-from r1.grpo.forward import completion_logprobs
+from r1.grpo.forward import _shared_prompt_logits, completion_logprobs
+from r1.models import fast
 from r1.models.fast import FastLM, unsupported
 from r1.rollout import Rollout
 from r1.rollout.lean import _draw, lean_sample
@@ -33,6 +36,15 @@ def model(request, tiny_model):
     return tiny_model if request.param == "llama" else _qwen2()
 
 
+@pytest.fixture(params=["fused", "apart"])
+def fuse(request, monkeypatch):
+    """Both ways the lean forward reads q|k|v and gate|up (fast.FUSE_UP_TO): the test models are
+    small enough to be fused, so "apart" lowers the threshold to zero."""
+    if request.param == "apart":
+        monkeypatch.setattr(fast, "FUSE_UP_TO", 0)
+    return request.param == "fused"
+
+
 def _batch(vocab, groups=3, group_size=4, seed=0):
     g = torch.Generator().manual_seed(seed)
     prompts = [torch.randint(3, vocab, (int(n),), generator=g).tolist()
@@ -53,8 +65,9 @@ def _hf_logprobs(model, batch, temperature):
     return z.gather(-1, batch.input_ids[:, p:, None]).squeeze(-1)
 
 
-def test_shared_prompt_logprobs_and_gradients_match_hf(model):
+def test_shared_prompt_logprobs_and_gradients_match_hf(model, fuse):
     assert unsupported(model) is None
+    assert FastLM(model).fuse == fuse
     batch = _batch(model.config.vocab_size)
     mask = batch.completion_mask
     ours, _ = completion_logprobs(model, batch, 0.7)
@@ -70,7 +83,7 @@ def test_shared_prompt_logprobs_and_gradients_match_hf(model):
     assert torch.allclose(grads[0], grads[1], atol=1e-4, rtol=1e-3), (grads[0] - grads[1]).abs().max()
 
 
-def test_greedy_matches_generate_token_for_token(model):
+def test_greedy_matches_generate_token_for_token(model, fuse):
     """Rows stop at different steps (eos), so the batch compaction is exercised too."""
     g = torch.Generator().manual_seed(1)
     prompts = [torch.randint(3, model.config.vocab_size, (int(n),), generator=g).tolist() for n in (3, 9, 6, 12)]
@@ -85,6 +98,54 @@ def test_greedy_matches_generate_token_for_token(model):
     assert len({len(e) for e in expected}) > 1
     got = lean_sample(FastLM(model), prompts, 2, 20, 0.0, 1.0, {eos}, [], None, 0)
     assert got == [e for e in expected for _ in range(2)]
+
+
+def test_a_long_lived_lean_forward_follows_each_optimizer_step(model, fuse):
+    """The rollout engine keeps one FastLM for a whole run (r1.rollout.hf): after an optimizer step
+    its log-probs and greedy tokens must be the updated model's, never those of weights (or fused
+    copies of them) read before the step."""
+    model = copy.deepcopy(model)  # tiny_model is shared by the session
+    lm, batch = FastLM(model), _batch(model.config.vocab_size)
+    mask, p = batch.completion_mask, batch.prompt_width
+    prompts = [batch.input_ids[i, p - n :].tolist()[:n] for i, n in ((0, 4), (4, 7))]
+
+    def lean_logprobs():  # the reference / old-policy path: no gradients, the long-lived lm
+        with torch.no_grad():
+            z = torch.log_softmax(_shared_prompt_logits(lm, batch), -1)  # [b, L, V]
+        return z.gather(-1, batch.input_ids[:, p:, None]).squeeze(-1)[mask]
+
+    before = lean_logprobs()
+    lean_sample(lm, prompts, 1, 8, 0.0, 1.0, set(), [], None, 0)  # sample before the step, as a run does
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-2)
+    completion_logprobs(model, batch, 1.0)[0][mask].sum().neg().backward()
+    optimizer.step()
+    with torch.no_grad():
+        fresh = _hf_logprobs(model, batch, 1.0)[mask]
+    after = lean_logprobs()
+    assert (after - before).abs().max() > 0.1  # the step moved the model
+    assert torch.allclose(after, fresh, atol=1e-4), (after - fresh).abs().max()
+    greedy = lean_sample(lm, prompts, 1, 8, 0.0, 1.0, set(), [], None, 0)
+    for prompt, tokens in zip(prompts, greedy):
+        out = model.generate(torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
+                             max_new_tokens=8, do_sample=False, eos_token_id=None, pad_token_id=0)
+        assert tokens == out[0, len(prompt):].tolist()
+
+
+def test_large_layers_read_the_parameters_without_copies():
+    """At Qwen2.5-0.5B's size the lean forward uses the parameters themselves (no fused copy, which
+    cost 0.87 GiB per forward there); the tiny model's small layers are fused."""
+    shape = dict(hidden_size=896, num_hidden_layers=1, num_attention_heads=14, num_key_value_heads=2,
+                 intermediate_size=4864, vocab_size=64)
+    with torch.device("meta"):  # no memory for the weights
+        model = Qwen2ForCausalLM(Qwen2Config(**shape))
+    lm = FastLM(model)
+    assert not lm.fuse
+    att, mlp = model.model.layers[0].self_attn, model.model.layers[0].mlp
+    w = lm.weights().layers[0]
+    assert all(a is b for a, b in zip(w.qkv_w, (att.q_proj.weight, att.k_proj.weight, att.v_proj.weight)))
+    assert all(a is b for a, b in zip(w.qkv_b, (att.q_proj.bias, att.k_proj.bias, att.v_proj.bias)))
+    assert all(a is b for a, b in zip(w.gate_up_w, (mlp.gate_proj.weight, mlp.up_proj.weight)))
+    assert FastLM(_qwen2()).fuse
 
 
 def test_sampling_follows_softmax_over_temperature():
