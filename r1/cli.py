@@ -42,6 +42,7 @@ def _run(fn, *args) -> None:
     _quiet_libraries()
     try:
         fn(*args)
+        _leave_process_group()
     except R1Error as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
@@ -59,6 +60,15 @@ def _run(fn, *args) -> None:
         raise typer.Exit(130) from None
     except Exception:
         _report_bug()
+
+
+def _leave_process_group() -> None:
+    """A launched run's processes leave their process group once the stage is done, rather than in the
+    interpreter's teardown, where a finished rank could abort ("terminate called without an active
+    exception") after its work was written."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _report_bug() -> None:
