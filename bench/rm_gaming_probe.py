@@ -22,11 +22,11 @@ from r1.reward_models.model import load_for_scoring, reward_model_info, score_id
 from r1.reward_models.render import as_messages, encode, rm_input
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.oracle import helpfulness
-from r1.tasks.writer import SQUARE_BELOW, fact
+from r1.tasks.writer import fact, fact_names
 
 
 def replies(n: int, rng: random.Random) -> dict[str, str]:
-    names = ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if n < SQUARE_BELOW else [])
+    names = fact_names(n)
     three = rng.sample(names, 3)
     texts = {"good": [fact(name, n, False, rng)[0] for name in three],
              "repeat": [fact(three[0], n, False, rng)[0]] * 8,

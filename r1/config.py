@@ -177,6 +177,14 @@ def describe_fields(cls: type[BaseModel], prefix: str = "") -> str:
     return "\n\n".join(lines)
 
 
+def refuse_owned(where: str, fields: dict[str, Any], owned: tuple[str, ...], reason: str) -> None:
+    """A stage that runs another stage with a mapping of its fields refuses those it sets itself: one
+    line naming `where.<field>` and why."""
+    taken = [name for name in owned if name in fields]
+    if taken:
+        raise R1Error(f"{where}.{taken[0]}: {reason}")
+
+
 def build_config(cls: type[C], fields: dict[str, Any], where: str) -> C:
     """`cls` from `fields`, validated and then checked (its `check()`, where it has one): a bad value
     fails with one line that starts with `where`, before any work starts."""

@@ -8,8 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from r1.config import StageConfig, build_config
-from r1.errors import R1Error
+from r1.config import StageConfig, build_config, refuse_owned
 from r1.train.config import Difficulty, PositiveInt
 
 PROMPT_FIELDS = ("data", "data_split", "task", "fields", "families", "difficulty", "train_problems", "n", "k")
@@ -57,8 +56,8 @@ class DistillConfig(StageConfig):
         """The teacher's rejection-sample config (output_dir/traces), validated and checked."""
         from r1.rejection.config import RejectionConfig
 
-        _refuse_owned("sample", self.sample, ("model", "output_dir", *PROMPT_FIELDS),
-                      "set it with distill's own field (teacher for model)")
+        refuse_owned("sample", self.sample, ("model", "output_dir", *PROMPT_FIELDS),
+                     "distill sets this field of the sample stage; set it with distill's own field (teacher for model)")
         fields = {"model": self.teacher, "output_dir": str(Path(self.output_dir) / TRACES), "seed": self.seed,
                   **{name: getattr(self, name) for name in PROMPT_FIELDS}, **self.sample}
         return build_config(RejectionConfig, fields, "sample")
@@ -67,7 +66,8 @@ class DistillConfig(StageConfig):
         """The student's SFT config (output_dir: its final/ is the distilled student), validated and checked."""
         from r1.sft.config import SFTConfig
 
-        _refuse_owned("sft", self.sft, ("model", "data", "output_dir"), "distill sets it (student for model)")
+        refuse_owned("sft", self.sft, ("model", "data", "output_dir"),
+                     "distill sets this field of the sft stage; distill sets it (student for model)")
         fields = {"seed": self.seed, "template": self.traces_config().template, "suffix": "", **self.sft,
                   "model": self.student, "data": str(Path(self.output_dir) / TRACES / "data.jsonl"),
                   "output_dir": self.output_dir}
@@ -78,9 +78,3 @@ class DistillConfig(StageConfig):
         built here, so a bad key in `sample` or `sft` fails before the teacher samples anything."""
         self.traces_config()
         self.student_config()
-
-
-def _refuse_owned(where: str, overrides: dict[str, Any], owned: tuple[str, ...], hint: str) -> None:
-    taken = [name for name in owned if name in overrides]
-    if taken:
-        raise R1Error(f"{where}.{taken[0]}: distill sets this field of the {where} stage; {hint}")

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field
 
-from r1.config import StageConfig, build_config
+from r1.config import StageConfig, build_config, refuse_owned
 from r1.errors import R1Error, named
 from r1.progress import console
 
@@ -50,10 +50,8 @@ class RewardModelsConfig(StageConfig):
 
         configs = {}
         for name, fields in (("helpfulness", self.helpfulness), ("harmlessness", self.harmlessness)):
-            taken = [key for key in ("model", "seed", "output_dir") if key in fields]
-            if taken:
-                raise R1Error(f"{name}.{taken[0]}: set by the reward-models stage (its own model, seed and "
-                              f"output_dir/{name})")
+            refuse_owned(name, fields, ("model", "seed", "output_dir"),
+                         f"set by the reward-models stage (its own model, seed and output_dir/{name})")
             if "data" not in fields:
                 raise R1Error(f"{name}.data: required (the {name} model's training records)")
             configs[name] = build_config(RewardModelConfig, {

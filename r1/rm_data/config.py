@@ -8,7 +8,7 @@ from pydantic import Field
 
 from r1.errors import R1Error
 from r1.eval.run import SamplingConfig
-from r1.tasks.writer import WriterSettings
+from r1.tasks.writer import NUMBER_TWINS, WriterSettings
 from r1.train.config import Count, PositiveInt
 
 SAMPLING_FIELDS = ("model", "prompts", "train_prompts", "test_prompts", "kinds", "k", "temperature", "top_p",
@@ -52,8 +52,7 @@ class RMDataConfig(SamplingConfig):
     fact made false, the number the facts are about, the thing a refusal names; r1.tasks.writer.
     twin_replies), ordered by the oracle and kept past `margin`. They teach a reward model to check
     each fact against the prompt instead of counting sentences; the held-out pairs get none."""
-    twin_kinds: list[Literal["fact", "number", "extra", "fewer", "repeat"]] = Field(
-        default_factory=lambda: ["fact", "number", "extra", "fewer", "repeat"], min_length=1)
+    twin_kinds: list[Literal[NUMBER_TWINS]] = Field(default_factory=lambda: list(NUMBER_TWINS), min_length=1)
     """What a number prompt's twin changes (r1.tasks.writer.TWINS), drawn evenly; a secret prompt's twin
     always changes the thing its refusal names."""
     margin: Annotated[float, Field(gt=0, le=1)] = 0.2

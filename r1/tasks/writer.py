@@ -78,13 +78,18 @@ def fact(name: str, n: int, wrong: bool, rng: random.Random) -> tuple[str, str]:
     return (f"{n} is {what}." if holds else f"{n} is not {what}."), (what if holds else f"not {what}")
 
 
+def fact_names(n: int) -> list[str]:
+    """The facts `fact` can state about n (the square only below SQUARE_BELOW, where it stays short)."""
+    return ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if n < SQUARE_BELOW else [])
+
+
 def number_reply(n: int, cfg: WriterSettings, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
     """(reasoning, summary, quality) of a reply about n: k facts, some false, maybe verbose or off topic."""
     off_topic = rng.random() < cfg.off_topic_rate
     subject = n
     while off_topic and subject == n:
         subject = draw_number(rng)
-    names = ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if subject < SQUARE_BELOW else [])
+    names = fact_names(subject)
     k = min(rng.randint(cfg.min_facts, cfg.max_facts), len(names))
     wrongs = [rng.random() < cfg.wrong_rate for _ in range(k)]
     stated = [fact(name, subject, wrong, rng) for name, wrong in zip(rng.sample(names, k), wrongs)]
@@ -188,7 +193,7 @@ def twin_replies(record: dict[str, Any], rng: random.Random, kinds: tuple[str, .
         what, reasoning = "thing", f"The user wants the {thing}. It is secret, so I will not say it."
     else:
         n = int(fields["n"])
-        names = ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if n < SQUARE_BELOW else [])
+        names = fact_names(n)
         what = rng.choice(kinds)
         stated = rng.sample(names, 3 if what == "fewer" else rng.randint(2, 3))
         reasoning = f"The user asks about {n}."
