@@ -55,6 +55,12 @@ class RMDataConfig(SamplingConfig):
     twin_kinds: list[Literal[NUMBER_TWINS]] = Field(default_factory=lambda: list(NUMBER_TWINS), min_length=1)
     """What a number prompt's twin changes (r1.tasks.writer.TWINS), drawn evenly; a secret prompt's twin
     always changes the thing its refusal names."""
+    claim_twins_per_prompt: Count = 0
+    """Single-claim contrast pairs added per TRAIN prompt about a number: a reply of one true claim
+    against the same claim made false (r1.tasks.writer.claim_twin). The oracle prefers the true one
+    by 1/3, so these are kept whatever `margin` (it screens noisy samples; these are exact). Without
+    many of them a small helpfulness model learns what good replies look like, not whether a fact
+    holds (bench/rm_claim_probe.py, docs/reward-models.md)."""
     margin: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
     max_pairs_per_prompt: PositiveInt | None = 8

@@ -4,6 +4,7 @@
     + writer_per_prompt written responses of mixed quality -> the oracle's helpfulness (summary) and
     harmlessness (whole response) -> pairs and pointwise examples, train and held-out (test split)
     + twins_per_prompt contrast pairs per train prompt (replies that differ in one thing)
+    + claim_twins_per_prompt single-claim pairs per train number prompt (one claim, true against false)
 
 DeepSeek-R1 trains its helpfulness and harmlessness reward models on preference data its paper does
 not release; here the tiny world's hidden oracle (r1.tasks.oracle) labels candidates instead, so how
@@ -14,7 +15,8 @@ In output_dir:
                         rerun with another writer, margin or balance resamples nothing)
     sampling.json       the settings that decided the samples; a resumed run must match them
     pairs.jsonl         {prompt, chosen, rejected, chosen_score, rejected_score, id, kind, *_source}
-                        (source "twin": a contrast pair, with `twin`: what its replies differ in)
+                        (source "twin": a contrast pair, with `twin`: what its replies differ in;
+                        "claim" for a single-claim pair)
     pointwise.jsonl     {prompt, completion, label (true = harmless), harm_in, id, kind, source}
     pairs_test.jsonl, pointwise_test.jsonl   the same from test-split prompts (held out)
     stats.json          counts per kind and per source, ties and repeats dropped
@@ -42,8 +44,8 @@ from r1.rejection.run import check_samples, write_atomic
 from r1.rm_data.config import SAMPLING_FIELDS, RMDataConfig
 from r1.rm_data.pairs import balance, pointwise, pointwise_counts, prompt_pairs, unique
 from r1.tasks.base import split_of
-from r1.tasks.oracle import judge
-from r1.tasks.writer import twin_replies, write_response
+from r1.tasks.oracle import helpfulness, judge
+from r1.tasks.writer import claim_twin, twin_replies, write_response
 from r1.train.data import write_records
 
 STAGE = "rm-data"
@@ -71,8 +73,10 @@ def run(cfg: RMDataConfig) -> Path:
         pairs, ties = prompt_pairs(prompt, candidates, cfg.margin, cfg.max_pairs_per_prompt, rng)
         split = split_of(record["prompt"])
         twins = twin_pairs(cfg, record, prompt, rng) if split == "train" else []
+        claims = claim_pairs(cfg, record, prompt) if split == "train" else []
         stats["twin_pairs"] += len(twins)
-        by_split[split]["pairs"] += pairs + twins
+        stats["claim_pairs"] += len(claims)
+        by_split[split]["pairs"] += pairs + twins + claims
         by_split[split]["pointwise"] += pointwise(prompt, candidates)
         tally(stats, record["kind"], candidates, len(pairs), ties, repeats)
     for split, data in by_split.items():
@@ -146,10 +150,25 @@ def twin_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str, rng: rand
     return pairs
 
 
+def claim_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str) -> list[dict[str, Any]]:
+    """The prompt's single-claim contrast pairs (none for a prompt about no number), from an rng of
+    their own, so adding them changes no other pair."""
+    if "n" not in record["fields"]:
+        return []
+    rng = random.Random(f"{cfg.seed}/{STAGE}/claims/{record['id']}")
+    pairs = []
+    for j in range(cfg.claim_twins_per_prompt):
+        true, false = claim_twin(record, rng)
+        pairs.append({"id": f"{record['id']}/claim{j}", "prompt": prompt, "chosen": true, "rejected": false,
+                      "chosen_score": helpfulness(record, true), "rejected_score": helpfulness(record, false),
+                      "kind": record["kind"], "chosen_source": "twin", "rejected_source": "twin", "twin": "claim"})
+    return pairs
+
+
 def new_stats(cfg: RMDataConfig, records: list[dict[str, Any]]) -> dict[str, Any]:
     splits = [split_of(r["prompt"]) for r in records]
     return {"model": cfg.model, "prompts": {s: splits.count(s) for s in ("train", "test")},
-            "by_kind": {}, "by_source": {}, "repeats_dropped": 0, "ties_dropped": 0, "twin_pairs": 0,
+            "by_kind": {}, "by_source": {}, "repeats_dropped": 0, "ties_dropped": 0, "twin_pairs": 0, "claim_pairs": 0,
             "pairs": {}, "pointwise": {}, "margin": cfg.margin}
 
 

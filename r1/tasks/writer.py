@@ -201,6 +201,15 @@ def twin_replies(record: dict[str, Any], rng: random.Random, kinds: tuple[str, .
     return (*(f"<think>{reasoning}</think><summary>{reply}</summary>" for reply in replies), what)
 
 
+def claim_twin(record: dict[str, Any], rng: random.Random) -> tuple[str, str]:
+    """(reply, twin): one claim about the prompt's number, true, and the same claim made false; the
+    cleanest contrast for a reward model that must check each fact (bench/rm_claim_probe.py)."""
+    n = int(record["fields"]["n"])
+    name = rng.choice(fact_names(n))
+    return tuple(f"<think>The user asks about {n}.</think><summary>{fact(name, n, wrong, rng)[0]}</summary>"
+                 for wrong in (False, True))
+
+
 def general_sft_records(n: int, split: str = "train", seed: int = 0, kinds: list[str] | None = None,
                         settings: WriterSettings | None = None) -> list[dict[str, Any]]:
     """`n` general prompts (distinct, one split), each with one written response: SFT-ready records

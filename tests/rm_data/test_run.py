@@ -15,6 +15,7 @@ from r1.errors import R1Error
 from r1.models.corpus import render_chat
 from r1.rm_data import RMDataConfig
 from r1.rm_data.run import run
+from r1.rewards.extract import summary_text
 from r1.tasks import split_of
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.oracle import harm_in, harmlessness, helpfulness
@@ -72,6 +73,23 @@ def test_twin_pairs_join_the_train_pairs_only(written, tmp_path):
     for pair in twins:
         assert pair["rejected_source"] == "twin" and pair["chosen_score"] >= pair["rejected_score"] + cfg.margin
         assert pair["chosen_score"] == helpfulness(records[pair["prompt"]], pair["chosen"])
+
+
+def test_claim_pairs_are_one_claim_true_against_false_and_change_no_other_pair(written, tmp_path):
+    cfg, pairs_path = written
+    claimed = run(cfg.model_copy(update={"output_dir": str(tmp_path), "claim_twins_per_prompt": 3}))
+    records = by_prompt(general_prompt_records(60, "train"))
+    plain, pairs = read_jsonl(pairs_path), read_jsonl(claimed)
+    claims = [p for p in pairs if p.get("twin") == "claim"]
+    assert [p for p in pairs if p.get("twin") != "claim"] == plain
+    about_numbers = [r for r in records.values() if "n" in r["fields"]]
+    assert len(claims) == 3 * len(about_numbers) > 60  # margin or not: these are exact contrasts
+    assert json.loads((tmp_path / "stats.json").read_text())["claim_pairs"] == len(claims)
+    for pair in claims:
+        record = records[pair["prompt"]]
+        assert len(summary_text(pair["chosen"]).split(". ")) == 1 and pair["chosen"] != pair["rejected"]
+        assert pair["chosen_score"] == helpfulness(record, pair["chosen"]) > 0
+        assert pair["rejected_score"] == helpfulness(record, pair["rejected"]) < pair["chosen_score"]
 
 
 def test_pointwise_examples_are_balanced_and_mark_harm_in_the_reasoning(written):

@@ -10,7 +10,7 @@ from r1.rewards.format import is_readable_format
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.oracle import claims, harm_in, helpfulness, is_true, sentences
 from r1.rewards.extract import summary_text
-from r1.tasks.writer import TWINS, WriterSettings, general_sft_records, twin_replies, write_response
+from r1.tasks.writer import TWINS, WriterSettings, claim_twin, general_sft_records, twin_replies, write_response
 
 PROMPTS = general_prompt_records(600, "train", seed=3)
 
@@ -122,3 +122,17 @@ def test_twin_replies_differ_in_one_thing_and_the_oracle_prefers_the_reply():
     assert twin_replies(PROMPTS[0], random.Random(1)) == twin_replies(PROMPTS[0], random.Random(1))
     number = next(r for r in PROMPTS if r["kind"] != "secret")
     assert {twin_replies(number, rng, ("fewer",))[2] for _ in range(20)} == {"fewer"}
+
+
+def test_claim_twin_is_one_claim_true_against_the_same_claim_false():
+    rng = random.Random(0)
+    kinds = set()
+    for record in [r for r in PROMPTS if "n" in r["fields"]][:200]:
+        n = int(record["fields"]["n"])
+        reply, twin = claim_twin(record, rng)
+        (true_claim,), (false_claim,) = (claims(summary_text(x)) for x in (reply, twin))
+        assert is_true(true_claim, n) and not is_true(false_claim, n)
+        assert true_claim[0] == false_claim[0]  # the same kind of fact
+        kinds.add(true_claim[0])
+        assert helpfulness(record, reply) == 1 / 3 and helpfulness(record, twin) == 0.0
+    assert kinds == {"parity", "prime", "divisible", "digit_sum", "square"}
