@@ -29,6 +29,13 @@ def unique(candidates: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]
     return kept, len(candidates) - len(kept)
 
 
+def pair_record(pair_id: str, prompt: str, chosen: dict[str, Any], rejected: dict[str, Any]) -> dict[str, Any]:
+    """One pairs.jsonl record from two labelled candidates {response, helpfulness, kind, source}."""
+    return {"id": pair_id, "prompt": prompt, "chosen": chosen["response"], "rejected": rejected["response"],
+            "chosen_score": chosen["helpfulness"], "rejected_score": rejected["helpfulness"],
+            "kind": chosen["kind"], "chosen_source": chosen["source"], "rejected_source": rejected["source"]}
+
+
 def prompt_pairs(prompt: str, candidates: list[dict[str, Any]], margin: float, cap: int | None,
                  rng: random.Random) -> tuple[list[dict[str, Any]], int]:
     """(pairs, ties) of one prompt's distinct candidates: every two whose helpfulness differs by at
@@ -40,11 +47,7 @@ def prompt_pairs(prompt: str, candidates: list[dict[str, Any]], margin: float, c
             ties += 1
             continue
         chosen, rejected = (a, b) if gap > 0 else (b, a)
-        pairs.append({"id": f"{chosen['id']}>{rejected['id']}", "prompt": prompt,
-                      "chosen": chosen["response"], "rejected": rejected["response"],
-                      "chosen_score": chosen["helpfulness"], "rejected_score": rejected["helpfulness"],
-                      "kind": chosen["kind"], "chosen_source": chosen["source"],
-                      "rejected_source": rejected["source"]})
+        pairs.append(pair_record(f"{chosen['id']}>{rejected['id']}", prompt, chosen, rejected))
     if cap is not None and len(pairs) > cap:
         pairs = rng.sample(pairs, cap)
     return pairs, ties

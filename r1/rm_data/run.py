@@ -42,7 +42,7 @@ from r1.progress import console
 from r1.prompts import user_message
 from r1.rejection.run import check_samples, write_atomic
 from r1.rm_data.config import SAMPLING_FIELDS, RMDataConfig
-from r1.rm_data.pairs import balance, pointwise, pointwise_counts, prompt_pairs, unique
+from r1.rm_data.pairs import balance, pair_record, pointwise, pointwise_counts, prompt_pairs, unique
 from r1.tasks.base import split_of
 from r1.tasks.oracle import helpfulness, judge
 from r1.tasks.writer import claim_twin, twin_replies, write_response
@@ -158,10 +158,9 @@ def claim_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str) -> list[
     rng = random.Random(f"{cfg.seed}/{STAGE}/claims/{record['id']}")
     pairs = []
     for j in range(cfg.claim_twins_per_prompt):
-        true, false = claim_twin(record, rng)
-        pairs.append({"id": f"{record['id']}/claim{j}", "prompt": prompt, "chosen": true, "rejected": false,
-                      "chosen_score": helpfulness(record, true), "rejected_score": helpfulness(record, false),
-                      "kind": record["kind"], "chosen_source": "twin", "rejected_source": "twin", "twin": "claim"})
+        true, false = ({"response": text, "helpfulness": helpfulness(record, text), "kind": record["kind"],
+                        "source": "twin"} for text in claim_twin(record, rng))
+        pairs.append({**pair_record(f"{record['id']}/claim{j}", prompt, true, false), "twin": "claim"})
     return pairs
 
 
