@@ -63,12 +63,12 @@ def _run(fn, *args) -> None:
 
 
 def _leave_process_group() -> None:
-    """A launched run's processes leave their process group once the stage is done, rather than in the
-    interpreter's teardown, where a finished rank could abort ("terminate called without an active
-    exception") after its work was written."""
-    dist = sys.modules.get("torch.distributed")
-    if dist is not None and dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    """Leave a launched run's process group once the stage is done (r1.runtime.leave_process_group);
+    torch is imported only if the stage did."""
+    if "torch.distributed" in sys.modules:
+        from r1.runtime import leave_process_group
+
+        leave_process_group()
 
 
 def _report_bug() -> None:

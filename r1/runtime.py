@@ -99,3 +99,11 @@ def max_over_processes(value: int, device: torch.device | str = "cpu") -> int:
     t = torch.tensor([value], device=device)
     torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
     return int(t)
+
+
+def leave_process_group() -> None:
+    """Leave the process group of a launched run once its work is done. Left to the interpreter's
+    teardown, gloo's worker threads can outlive it and a finished rank aborts ("terminate called
+    without an active exception") after everything was written. A no-op when not distributed."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

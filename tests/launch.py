@@ -53,5 +53,16 @@ def launch(args: list[str], processes: int = 2, timeout: int = 300, torchrun: bo
         raise AssertionError(f"{' '.join(map(str, args[:3]))} ran past {timeout} s (hung collective?):\n"
                              f"{(out + err)[-3000:]}") from None
     done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-    assert done.returncode == 0, (out + err)[-4000:]
+    assert done.returncode == 0, _without_launcher_traceback(out + err)[-4000:]
     return done
+
+
+def _without_launcher_traceback(text: str) -> str:
+    """The output without the launcher's own traceback: it only says a worker failed, and at the end of
+    the output it would push the workers' last lines (the actual error) out of the test's message.
+    The launcher's summary (which rank, which signal) stays."""
+    end = text.rfind("ChildFailedError")
+    start = text.rfind("Traceback (most recent call last):", 0, end)
+    if end < 0 or start < 0:
+        return text
+    return text[:start] + "[the launcher's traceback]\n" + text[text.find("\n", end) + 1:]

@@ -28,6 +28,7 @@ from r1.grpo.config import GRPOConfig
 from r1.grpo.sampling import Group
 from r1.grpo.trainer import learn, setup
 from r1.rollout import Rollout
+from r1.runtime import leave_process_group
 
 model, out = sys.argv[1:3]
 CASES = CASES_LITERAL
@@ -58,6 +59,7 @@ for name, options in CASES.items():
         torch.save({"grads": seen["grads"], "kl": metrics["kl"],
                     "weights": [p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()]},
                    f"{out}/{name}.pt")
+leave_process_group()
 """
 
 UNEVEN = """
@@ -67,6 +69,7 @@ from r1.grpo.config import GRPOConfig
 from r1.grpo.sampling import Group
 from r1.grpo.trainer import learn, setup
 from r1.rollout import Rollout
+from r1.runtime import leave_process_group
 
 model, out = sys.argv[1:3]
 cfg = GRPOConfig(model=model, output_dir=out, families=["arithmetic"], train_problems=8, group_size=2,
@@ -88,6 +91,7 @@ metrics = learn(cfg, run, groups, {})
 assert metrics["skipped"] is False, metrics
 if run.accelerator.is_main_process:
     torch.save([p.detach() for p in run.accelerator.unwrap_model(run.model).parameters()], f"{out}/w.pt")
+leave_process_group()
 """
 
 
@@ -113,6 +117,7 @@ from r1.grpo.config import GRPOConfig
 from r1.grpo.sampling import Group
 from r1.grpo.trainer import learn, setup
 from r1.rollout import Rollout
+from r1.runtime import leave_process_group
 
 model, out = sys.argv[1:3]
 cfg = GRPOConfig(model=model, output_dir=out, families=["arithmetic"], train_problems=8, group_size=2,
@@ -125,6 +130,7 @@ for rewards in ([[1.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 1.0]]):  # every ra
     metrics = learn(cfg, run, [Group(0, rollouts, torch.tensor(rewards[rank]))], {})
     seen.append((metrics["skipped"], run.zero_advantage_steps))
 assert seen == [(True, 1), (False, 1)], seen
+leave_process_group()
 """
 
 

@@ -21,6 +21,7 @@ from r1.train.checkpoint import load_checkpoint, save_checkpoint, save_final
 from r1.models.load import load_model, load_tokenizer
 from r1.models.weights import full_state_dict, sharding
 from r1.rollout import HFEngine, SamplingParams
+from r1.runtime import leave_process_group
 from tests.fsdp2_cli import shard
 
 torch.set_num_threads(1)
@@ -86,6 +87,7 @@ for key in before:
     for moment in ("exp_avg", "exp_avg_sq"):
         assert torch.equal(before[key][moment].to_local(), after[key][moment].to_local())
 print(f"rank {rank}: sharded OK", flush=True)
+leave_process_group()
 """
 
 

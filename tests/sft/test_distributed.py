@@ -28,7 +28,8 @@ def test_two_processes_with_half_the_batch_each_match_one_process(tiny_model_dir
     script.write_text("import torch; torch.set_num_threads(1)\n"
                       "from r1.sft import SFTConfig, train\n"
                       f"train(SFTConfig(output_dir={str(two)!r}, model={str(tiny_model_dir)!r}, "
-                      f"grad_accum=2, **{RUN!r}))\n")
+                      f"grad_accum=2, **{RUN!r}))\n"
+                      "from r1.runtime import leave_process_group; leave_process_group()\n")
     done = launch([script], timeout=240)
     output = done.stdout + done.stderr
     assert output.count("2 process(es)") == 1, output[-3000:]  # one setup line, from the main process
