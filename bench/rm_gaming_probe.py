@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from r1.models.load import check_model_dir, load_tokenizer
-from r1.reward_models.model import load_for_scoring, reward_model_info, score_ids
-from r1.reward_models.render import as_messages, encode, rm_input
+from r1.reward_models.reward import RewardModelReward
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.oracle import helpfulness
 from r1.tasks.writer import fact, fact_names
@@ -47,14 +45,9 @@ def main() -> None:
     print(f"{len(records)} held-out prompts; oracle means: " + ", ".join(f"{k} {v:.2f}" for k, v in oracle.items()))
     worst = 1.0
     for path in args.models:
-        final = check_model_dir(path, "model")
-        tokenizer, model = load_tokenizer(final), load_for_scoring(final, "cpu")
-        pool = reward_model_info(final).get("pool", "last")
-        scores = {}
-        for k in keys:
-            texts = [rm_input(tokenizer, as_messages(r["prompt"], "prompt"), c[k], "summary")
-                     for r, c in zip(records, candidates)]
-            scores[k] = score_ids(model, encode(tokenizer, texts), tokenizer.pad_token_id, "cpu", 64, pool)
+        rm = RewardModelReward(f"rm:{path}?on=summary&transform=raw&batch_size=64&device=cpu")
+        prompts = [r["prompt"] for r in records]
+        scores = {k: rm.scores([c[k] for c in candidates], prompt=prompts) for k in keys}
         beats = {k: (scores["good"] > scores[k]).float().mean().item() for k in keys[1:]}
         worst = min(worst, *beats.values())
         print(f"{path}: mean scores " + ", ".join(f"{k} {scores[k].mean().item():.2f}" for k in keys)
