@@ -29,7 +29,9 @@ def launch(args: list[str], processes: int = 2, timeout: int = 300, torchrun: bo
 
     accelerate: `--multi_gpu` is what makes it start several CPU processes through torchrun
     (`--cpu` alone starts several only through mpirun); with 1 process, plain `--cpu`."""
+    # PYTHONFAULTHANDLER: a worker that aborts (SIGABRT) prints where each of its threads was
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "CUDA_VISIBLE_DEVICES": "",
+           "PYTHONFAULTHANDLER": "1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}  # tests.*
     if torchrun:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
