@@ -83,8 +83,10 @@ def setup(cfg: RewardModelConfig) -> Run:
     total = cfg.max_steps or math.ceil(cfg.epochs * len(examples) / cfg.batch_size)
     optimizer, scheduler = make_optimizer(cfg, model, total)
     model, optimizer = accelerator.prepare(model, optimizer)
+    lengths = [len(e) for e in examples] if cfg.group_by_length else None  # padded width of each record
     run = Run(accelerator, model, tokenizer, optimizer, scheduler, total, examples=examples, heldout=heldout,
-              stream=RecordStream(len(examples), f"{cfg.seed}/rm"), dtype=resolve_precision(cfg.precision),
+              stream=RecordStream(len(examples), f"{cfg.seed}/rm", lengths, cfg.batch_size),
+              dtype=resolve_precision(cfg.precision),
               pad_id=tokenizer.pad_token_id, parameters=parameter_count(model),
               info={"objective": cfg.objective, "on": cfg.on, "pool": cfg.pool, "center": 0.0,
                     "max_seq_len": cfg.max_seq_len})

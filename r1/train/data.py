@@ -111,13 +111,38 @@ def write_records(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-class RecordStream:
-    """Indices into `size` records, drawn as an endless stream of seeded shuffles."""
+GROUP_SPAN = 64
+"""Steps whose records are sorted by length together when a stream groups by length."""
 
-    def __init__(self, size: int, seed: int | str):
+
+def length_grouped(order: list[int], lengths: list[int], batch: int, shift: int, rng: random.Random
+                   ) -> list[int]:
+    """`order` rearranged so that each window of `batch` draws, the first starting `shift` draws in,
+    holds records of similar length: every GROUP_SPAN windows' records are sorted by length, cut into
+    windows, and the full windows put in random order (a short last one stays last, so the windows
+    after it keep their places)."""
+    out = list(order[:shift])
+    span = batch * GROUP_SPAN
+    for start in range(shift, len(order), span):
+        chunk = sorted(order[start:start + span], key=lambda i: lengths[i])
+        windows = [chunk[k:k + batch] for k in range(0, len(chunk), batch)]
+        full = [w for w in windows if len(w) == batch]
+        rng.shuffle(full)
+        out += [i for w in full + [w for w in windows if len(w) < batch] for i in w]
+    return out
+
+
+class RecordStream:
+    """Indices into `size` records, drawn as an endless stream of seeded shuffles.
+
+    With `lengths` and `batch`, each pass is shuffled and then grouped by length (length_grouped):
+    each step's `batch` draws are of similar length, so a padded batch wastes little, while which
+    records share a step, and the steps' order, stay random."""
+
+    def __init__(self, size: int, seed: int | str, lengths: list[int] | None = None, batch: int = 1):
         if size < 1:
             raise R1Error("data: no records to draw from")
-        self.size, self.seed = size, seed
+        self.size, self.seed, self.lengths, self.batch = size, seed, lengths, batch
         self.cursor = 0
         self._orders: dict[int, list[int]] = {}
 
@@ -126,7 +151,11 @@ class RecordStream:
         epoch, offset = divmod(n, self.size)
         if epoch not in self._orders:
             order = list(range(self.size))
-            random.Random(f"{self.seed}/epoch/{epoch}").shuffle(order)
+            rng = random.Random(f"{self.seed}/epoch/{epoch}")
+            rng.shuffle(order)
+            if self.lengths is not None:
+                shift = min(-epoch * self.size % self.batch, self.size)  # where this pass's first step starts
+                order = length_grouped(order, self.lengths, self.batch, shift, rng)
             self._orders = {epoch: order}  # keep one pass in memory
         return self._orders[epoch][offset]
 

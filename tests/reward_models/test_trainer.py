@@ -61,9 +61,11 @@ def test_final_loads_as_an_hf_sequence_classifier_and_records_its_settings(helpf
     assert rows[-1]["eval/pair_accuracy"] >= 0.8 and rows[0]["loss"] > rows[-1]["loss"]
 
 
-def test_a_stopped_run_resumes_to_identical_weights(tiny_model_dir, tmp_path, monkeypatch):
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_a_stopped_run_resumes_to_identical_weights(tiny_model_dir, tmp_path, monkeypatch, group_by_length):
     data = write_jsonl(tmp_path / "pairs.jsonl", pair_records(40, seed=3))
-    run = dict(max_steps=5, batch_size=4, grad_accum=2, save_every=2, warmup_steps=1, lr_schedule="cosine")
+    run = dict(max_steps=5, batch_size=4, grad_accum=2, save_every=2, warmup_steps=1, lr_schedule="cosine",
+               group_by_length=group_by_length)
     straight = trainer.train(rm_config(tiny_model_dir, tmp_path / "a", data, **run))
     real_step = trainer.rm_step
     interrupt_at(monkeypatch, trainer, "rm_step", 4)
@@ -102,3 +104,19 @@ def test_the_cli_runs_a_recipe_and_bad_input_is_one_line(tiny_model_dir, tmp_pat
     assert result.exit_code == 2 and result.stderr.strip().splitlines() == [f"error: data: {empty} holds no records"]
     help_text = runner.invoke(app, ["train-rm", "--help"], terminal_width=200).output
     assert " objective (" in help_text and " on (" in help_text and " margin (" in help_text
+
+
+def test_group_by_length_draws_each_step_among_similar_lengths(tiny_model_dir, tmp_path):
+    records = pair_records(64, seed=4)
+    for i, r in enumerate(records):  # lengths that vary a lot: some summaries padded with filler
+        filler = " It is a number." * (i % 8)
+        for key in ("chosen", "rejected"):
+            r[key] = r[key].replace("</summary>", filler + "</summary>")
+    data = write_jsonl(tmp_path / "pairs.jsonl", records)
+    spreads = {}
+    for grouped in (False, True):
+        run = trainer.setup(rm_config(tiny_model_dir, tmp_path / str(grouped), data, batch_size=8,
+                                      group_by_length=grouped))
+        windows = [[len(run.examples[i]) for i in run.stream.window(k * 8, 8)] for k in range(6)]
+        spreads[grouped] = statistics.mean(max(w) - min(w) for w in windows)
+    assert spreads[True] < spreads[False] / 3, spreads

@@ -105,3 +105,35 @@ def test_rejection_sampling_scores_shipped_gsm8k_by_its_scorer():
     assert cfg.scoring_task == "gsm8k"
     with pytest.raises(R1Error, match="task: with data, task must be one of"):
         RejectionConfig(model="m", output_dir="o", data="mine.jsonl").check()
+
+
+def padding_efficiency(stream, lengths: list[int], start: int, steps: int, batch: int) -> float:
+    """Real tokens over padded tokens of `steps` windows of `batch` draws from `start`."""
+    real = padded = 0
+    for k in range(steps):
+        window = [lengths[i] for i in stream.window(start + k * batch, batch)]
+        real, padded = real + sum(window), padded + max(window) * batch
+    return real / padded
+
+
+def test_a_length_grouped_stream_draws_each_step_among_similar_lengths():
+    import random
+
+    from r1.train.data import GROUP_SPAN, RecordStream
+
+    size, batch = 1000, 16  # 1000 % 16 = 8: the second pass's steps start 8 draws into it
+    lengths = [random.Random(i).randint(10, 200) for i in range(size)]
+    grouped, plain = RecordStream(size, 3, lengths, batch), RecordStream(size, 3)
+    two_passes = grouped.window(0, 2 * size)
+    assert sorted(two_passes[:size]) == sorted(two_passes[size:]) == list(range(size))  # every record, once a pass
+    assert RecordStream(size, 3, lengths, batch).window(500, 700) == two_passes[500:1200]  # resumes agree
+    expected = list(range(size))
+    random.Random("3/epoch/0").shuffle(expected)
+    assert plain.window(0, size) == expected  # without lengths, the order is the plain shuffle as before
+    # whole windows of the first pass, and of the second pass (aligned to global step boundaries)
+    first = padding_efficiency(grouped, lengths, 0, 60, batch)
+    second = padding_efficiency(grouped, lengths, 1008, 60, batch)
+    assert first > 0.9 and second > 0.9 and padding_efficiency(plain, lengths, 0, 60, batch) < 0.7
+    # the steps of a span come in random order, not shortest first
+    firsts = [lengths[grouped.window(k * batch, batch)[0]] for k in range(GROUP_SPAN)]
+    assert firsts != sorted(firsts)
