@@ -29,7 +29,8 @@ def unique(candidates: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]
     return kept, len(candidates) - len(kept)
 
 
-def pair_record(pair_id: str, prompt: str, chosen: dict[str, Any], rejected: dict[str, Any]) -> dict[str, Any]:
+def pair_record(pair_id: str, prompt: str, chosen: dict[str, Any], rejected: dict[str, Any]
+                ) -> dict[str, Any]:
     """One pairs.jsonl record from two labelled candidates {response, helpfulness, kind, source}."""
     return {"id": pair_id, "prompt": prompt, "chosen": chosen["response"], "rejected": rejected["response"],
             "chosen_score": chosen["helpfulness"], "rejected_score": rejected["helpfulness"],

@@ -167,8 +167,8 @@ def claim_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str) -> list[
 def new_stats(cfg: RMDataConfig, records: list[dict[str, Any]]) -> dict[str, Any]:
     splits = [split_of(r["prompt"]) for r in records]
     return {"model": cfg.model, "prompts": {s: splits.count(s) for s in ("train", "test")},
-            "by_kind": {}, "by_source": {}, "repeats_dropped": 0, "ties_dropped": 0, "twin_pairs": 0, "claim_pairs": 0,
-            "pairs": {}, "pointwise": {}, "margin": cfg.margin}
+            "by_kind": {}, "by_source": {}, "repeats_dropped": 0, "ties_dropped": 0, "twin_pairs": 0,
+            "claim_pairs": 0, "pairs": {}, "pointwise": {}, "margin": cfg.margin}
 
 
 def tally(stats: dict[str, Any], kind: str, candidates: list[dict], pairs: int, ties: int, repeats: int) -> None:

@@ -119,16 +119,15 @@ def length_grouped(order: list[int], lengths: list[int], batch: int, shift: int,
                    ) -> list[int]:
     """`order` rearranged so that each window of `batch` draws, the first starting `shift` draws in,
     holds records of similar length: every GROUP_SPAN windows' records are sorted by length, cut into
-    windows, and the full windows put in random order (a short last one stays last, so the windows
-    after it keep their places)."""
+    windows, and the windows put in random order (a short last one, at the pass's end, stays last)."""
     out = list(order[:shift])
     span = batch * GROUP_SPAN
     for start in range(shift, len(order), span):
         chunk = sorted(order[start:start + span], key=lambda i: lengths[i])
         windows = [chunk[k:k + batch] for k in range(0, len(chunk), batch)]
-        full = [w for w in windows if len(w) == batch]
-        rng.shuffle(full)
-        out += [i for w in full + [w for w in windows if len(w) < batch] for i in w]
+        short = windows.pop() if len(windows[-1]) < batch else []
+        rng.shuffle(windows)
+        out += [i for w in windows for i in w] + short
     return out
 
 
