@@ -22,7 +22,7 @@ import torch
 
 from r1.models.load import check_model_dir, load_tokenizer
 from r1.reward_models.render import as_messages, encode, rm_input
-from r1.reward_models.reward import RewardModelReward
+from r1.reward_models.reward import reward_model
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.writer import fact, fact_names
 
@@ -41,7 +41,7 @@ def claim_pairs(records: list[dict], rng: random.Random) -> list[tuple[dict, str
 
 def rm_right(path: str, pairs: list[tuple[dict, str, str, str]]) -> list[bool]:
     """Whether the reward model scores each pair's true reply above its false one."""
-    rm = RewardModelReward(f"rm:{path}?on=summary&transform=raw&batch_size=64&device=cpu")
+    rm = reward_model(f"rm:{path}?on=summary&transform=raw&batch_size=64&device=cpu")
     replies = [reply for _, _, true, false in pairs for reply in (true, false)]
     scores = rm.scores(replies, prompt=[r["prompt"] for r, *_ in pairs for _ in range(2)]).view(-1, 2)
     return (scores[:, 0] > scores[:, 1]).tolist()

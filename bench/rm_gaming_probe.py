@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 
-from r1.reward_models.reward import RewardModelReward
+from r1.reward_models.reward import reward_model
 from r1.tasks.general_prompts import general_prompt_records
 from r1.tasks.oracle import helpfulness
 from r1.tasks.writer import fact, fact_names
@@ -45,7 +45,7 @@ def main() -> None:
     print(f"{len(records)} held-out prompts; oracle means: " + ", ".join(f"{k} {v:.2f}" for k, v in oracle.items()))
     worst = 1.0
     for path in args.models:
-        rm = RewardModelReward(f"rm:{path}?on=summary&transform=raw&batch_size=64&device=cpu")
+        rm = reward_model(f"rm:{path}?on=summary&transform=raw&batch_size=64&device=cpu")
         prompts = [r["prompt"] for r in records]
         scores = {k: rm.scores([c[k] for c in candidates], prompt=prompts) for k in keys}
         beats = {k: (scores["good"] > scores[k]).float().mean().item() for k in keys[1:]}

@@ -105,7 +105,7 @@ def test_the_r1_pipeline_recipe_builds_every_stage(tiny_model_dir):
     assert by_name["rejection_sampling"].config.model.endswith("reasoning_rl/final")
     assert by_name["sft"].config.data == [f"{out}/rejection_sampling/data.jsonl", f"{out}/general_data/data.jsonl"]
     models = by_name["reward_models"].config.models()
-    assert {name: (m.data, m.eval_data, m.objective, m.on, m.pool, m.model) for name, m in models.items()} == {
+    assert {name: (m.data, m.eval_data, m.objective, m.on, m.pool, m.model) for name, [m] in models.items()} == {
         "helpfulness": (f"{out}/rm_data/pairs.jsonl", f"{out}/rm_data/pairs_test.jsonl", "pairwise", "summary",
                         "sum", f"{out}/sft/final"),
         "harmlessness": (f"{out}/rm_data/pointwise.jsonl", f"{out}/rm_data/pointwise_test.jsonl", "pointwise",

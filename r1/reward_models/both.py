@@ -7,20 +7,23 @@
 
 Each is an `r1 train-rm` run in its own directory (log.jsonl, checkpoint/, eval.json, final/), so it
 resumes as that command does; a recipe's RL stage names them `rm:<this stage>/helpfulness` and
-`rm:<this stage>/harmlessness`. `r1 train-rm` stays the command for one model, or a third (an ensemble
-member, another view).
+`rm:<this stage>/harmlessness`. With `members: {helpfulness: 3}` the helpfulness directory holds three
+such runs (member0..2, seeds seed..seed+2) and their ensemble's listing and eval.json
+(r1.reward_models.ensemble), and the same `rm:` name scores the ensemble. `r1 train-rm` stays the
+command for one model, or a third (another view).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from r1.config import StageConfig, build_config, refuse_owned
 from r1.errors import R1Error, named
 from r1.progress import console
+from r1.train.config import PositiveInt
 
 STAGE = "reward-models"
 DEFAULTS = {
@@ -44,8 +47,15 @@ class RewardModelsConfig(StageConfig):
     e.g. pointwise.jsonl and pointwise_test.jsonl), ...; objective pointwise, on whole and pool last
     unless given."""
 
-    def models(self) -> dict[str, Any]:
-        """name -> its RewardModelConfig (output_dir/<name>), validated and checked."""
+    members: dict[Literal["helpfulness", "harmlessness"], PositiveInt] = Field(default_factory=dict)
+    """How many models to train for a reward (1 unless given). N > 1: N train-rm runs in
+    output_dir/<name>/member0.. with seeds seed, seed+1, ..., whose ensemble (the mean of their centred
+    scores) `rm:<this stage>/<name>` scores; its held-out metrics go to output_dir/<name>/eval.json.
+    One helpfulness model's accuracy moves with its seed; several together are steadier and higher
+    (docs/reward-models.md). Needs that model's eval_data, which every member is scored on."""
+
+    def models(self) -> dict[str, list[Any]]:
+        """name -> its RewardModelConfigs (output_dir/<name>, or its member<i> directories), validated."""
         from r1.reward_models.config import RewardModelConfig
 
         configs = {}
@@ -54,9 +64,14 @@ class RewardModelsConfig(StageConfig):
                          f"set by the reward-models stage (its own model, seed and output_dir/{name})")
             if "data" not in fields:
                 raise R1Error(f"{name}.data: required (the {name} model's training records)")
-            configs[name] = build_config(RewardModelConfig, {
-                **DEFAULTS[name], **fields, "model": self.model, "seed": self.seed,
-                "output_dir": str(Path(self.output_dir) / name)}, name)
+            n = self.members.get(name, 1)
+            if n > 1 and not fields.get("eval_data"):
+                raise R1Error(f"{name}.eval_data: required with members.{name} > 1 (the ensemble is scored "
+                              "on it; a held-out share of data would differ from member to member)")
+            out = Path(self.output_dir) / name
+            configs[name] = [build_config(RewardModelConfig, {
+                **DEFAULTS[name], **fields, "model": self.model, "seed": self.seed + i,
+                "output_dir": str(out / f"member{i}" if n > 1 else out)}, name) for i in range(n)]
         return configs
 
     def check(self) -> None:
@@ -68,12 +83,19 @@ class RewardModelsConfig(StageConfig):
 def run(cfg: RewardModelsConfig) -> Path:
     """Train (or resume) each reward model in turn; returns output_dir. A finished one resumes at its
     last step, so it is only scored and saved again (and a changed setting is refused, as train-rm does)."""
+    from r1.reward_models.ensemble import write_ensemble
     from r1.reward_models.trainer import train
 
-    for name, config in cfg.models().items():
-        console.print(f"{STAGE}: the {name} model -> {config.output_dir}")
-        try:
-            train(config)
-        except R1Error as err:
-            raise R1Error(f"{name}: {err}") from None
+    for name, configs in cfg.models().items():
+        for config in configs:
+            console.print(f"{STAGE}: the {name} model -> {config.output_dir}")
+            try:
+                train(config)
+            except R1Error as err:
+                raise R1Error(f"{name}: {err}") from None
+        if len(configs) > 1:
+            metrics = write_ensemble(Path(cfg.output_dir) / name, configs)
+            key = "pair_accuracy" if "pair_accuracy" in metrics else "accuracy"
+            console.print(f"{STAGE}: the {name} ensemble of {len(configs)}: held-out {key} {metrics[key]:.3f} "
+                          f"(each alone: {', '.join(f'{a:.3f}' for a in metrics[f'member_{key}'])})")
     return Path(cfg.output_dir)

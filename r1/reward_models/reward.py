@@ -23,6 +23,7 @@ scores with gradients off, in eval mode; a completion longer than the model's co
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from r1.reward_models.render import as_messages, encode, rm_input
 from r1.rewards.registry import completion_texts
 
 PREFIX = "rm:"
+ENSEMBLE_FILE = "ensemble.json"
+"""In a directory, the models of an ensemble: {"members": [subdirectory, ...]}."""
 PROMPT_FIELDS = ("prompts", "prompt", "problem")
 """Where a completion's prompt is looked for, in this order (TRL's argument, then record fields)."""
 _LOADED: dict[tuple[str, str], tuple[Any, Any]] = {}  # (path, device) -> (model, tokenizer), loaded once
@@ -133,4 +136,60 @@ class RewardModelReward:
         raw = self.scores(completions, **fields).tolist()
         if self.spec.transform == "raw":
             return raw
-        return [1.0 / (1.0 + math.exp(-(s - self.spec.center))) for s in raw]
+        return [_sigmoid(s - self.spec.center) for s in raw]
+
+
+class RewardModelEnsemble:
+    """Several `rm:` models as one reward: the mean of their centred scores, then the transform.
+
+    Averaging before the sigmoid matters: Bradley-Terry scores sit far from their centre (tens of
+    units in the tiny world), where each sigmoid is 0 or 1, so a mean of sigmoids ties pairs that the
+    mean score ranks (three helpfulness models: 88.4% held-out pair accuracy against 93.4%,
+    docs/reward-models.md). transform=raw returns the mean centred score.
+    """
+
+    def __init__(self, specs: Sequence[str]):
+        if not specs:
+            raise R1Error("reward: an ensemble needs at least one reward model")
+        self.members = [RewardModelReward(spec) for spec in specs]
+        transforms = {m.spec.transform for m in self.members}
+        if len(transforms) > 1:
+            raise R1Error(f"reward {list(specs)}: an ensemble's models need one transform, got "
+                          f"{', '.join(sorted(transforms))}")
+        self.transform = transforms.pop()
+        self.__name__ = "ensemble(" + ", ".join(specs) + ")"
+
+    def scores(self, completions: Sequence[Any], **fields: Any) -> torch.Tensor:
+        """The mean over the models of each completion's score minus that model's centre: [n]."""
+        return torch.stack([m.scores(completions, **fields).float().cpu() - m.spec.center
+                            for m in self.members]).mean(0)
+
+    def __call__(self, completions: Sequence[Any], **fields: Any) -> list[float]:
+        mean = self.scores(completions, **fields).tolist()
+        return mean if self.transform == "raw" else [_sigmoid(s) for s in mean]
+
+
+def reward_model(spec: str | Sequence[str]):
+    """The reward of one `rm:` spec, or of a list of them (an ensemble); a directory holding
+    ENSEMBLE_FILE (the reward-models stage's `members`) stands for the models it lists."""
+    specs = [member for one in ([spec] if isinstance(spec, str) else spec) for member in _expand(one)]
+    if isinstance(spec, str) and len(specs) == 1 and specs[0] == spec:
+        return RewardModelReward(spec)
+    return RewardModelEnsemble(specs)
+
+
+def _expand(spec: str) -> list[str]:
+    """An ensemble directory's spec -> one spec per model it lists (the same settings); else [spec]."""
+    path_text, sep, query = spec.removeprefix(PREFIX).partition("?")
+    listing = Path(path_text) / ENSEMBLE_FILE
+    if not path_text or not listing.is_file():
+        return [spec]
+    try:
+        members = json.loads(listing.read_text())["members"]
+    except (ValueError, KeyError, TypeError):
+        raise R1Error(f"reward {spec!r}: {listing} is not a list of models ({{\"members\": [...]}})") from None
+    return [f"{PREFIX}{Path(path_text) / m}{sep}{query}" for m in members]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))

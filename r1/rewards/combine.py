@@ -51,8 +51,9 @@ class RewardWeights(BaseModel):
     task, format_r1_zero, format_readable for readability, language_consistency); a component listed
     nowhere is the reward of the same name (e.g. "helpfulness"). A trained reward model is named
     "rm:PATH[?on=summary|whole&...]" (r1.reward_models.reward). A list scores the component as the
-    mean of its rewards: an ensemble of reward models (e.g. trained with different seeds) is harder
-    for RL to game than one (Coste et al., 2023)."""
+    mean of its rewards (reward models: of their centred scores, before the sigmoid): an ensemble of
+    reward models (e.g. trained with different seeds) is harder for RL to game than one (Coste et
+    al., 2023), and in the tiny world ranks better than each of them."""
 
     @field_validator("rewards")
     @classmethod
@@ -80,8 +81,7 @@ class RewardCombiner:
         """The callable that computes `component` (an R1Error if no such reward exists)."""
         if component not in self._fns:
             spec = self.weights.rewards.get(component, component)
-            self._fns[component] = ensemble([get_reward(s) for s in spec]) if isinstance(spec, list) \
-                else get_reward(spec)
+            self._fns[component] = get_reward(spec) if isinstance(spec, str) else ensemble_of(spec)
         return self._fns[component]
 
     def check(self, prompt_types: Sequence[str] = ("reasoning",)) -> None:
@@ -117,6 +117,16 @@ class RewardCombiner:
     def __call__(self, completions: Sequence[Any], **fields: Any) -> list[float]:
         """TRL reward-function form: the totals only."""
         return self.score(completions, **fields)[0]
+
+
+def ensemble_of(specs: list[str]) -> RewardFn:
+    """A list of rewards as one: reward models (all `rm:`) average their scores before the sigmoid
+    (r1.reward_models.reward.RewardModelEnsemble); any other list, the mean of the members' rewards."""
+    if specs and all(s.startswith("rm:") for s in specs):
+        from r1.reward_models.reward import reward_model
+
+        return reward_model(specs)
+    return ensemble([get_reward(s) for s in specs])
 
 
 def ensemble(members: list[RewardFn]) -> RewardFn:

@@ -127,9 +127,9 @@ def get_reward(name: str) -> RewardFn:
     """A registered reward by name, a trained reward model by `"rm:PATH"` (r1.reward_models.reward),
     or a user's reward by `"module:function"`."""
     if name.startswith("rm:"):
-        from r1.reward_models.reward import RewardModelReward
+        from r1.reward_models.reward import reward_model
 
-        return RewardModelReward(name)
+        return reward_model(name)
     if ":" in name:
         return load_reward(name)
     if name not in REWARDS:

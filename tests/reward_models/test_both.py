@@ -5,6 +5,7 @@ the same settings; bad settings fail as one line before either model trains; a p
 import json
 
 import pytest
+import torch
 from safetensors.torch import load_file
 from typer.testing import CliRunner
 
@@ -85,3 +86,39 @@ def test_a_pipeline_names_each_model_and_refuses_the_stage_alone(tiny_model_dir,
             plan = load_pipeline(recipe)
             assert plan.stages[1].config.reward.rewards["helpfulness"] == expected
             assert plan.stages[1].digest != load_pipeline(recipe, ["rms.helpfulness.lr=0.5"]).stages[1].digest
+
+
+def test_members_are_seeded_runs_and_rm_names_their_ensemble(recipe, tmp_path):
+    """members: {helpfulness: 2} trains two runs (seeds 3 and 4), lists them, and scores their ensemble
+    held out: the mean of their centred scores, before the sigmoid, as `rm:<dir>` and a list of both score."""
+    from r1.reward_models.reward import RewardModelReward, reward_model
+    from r1.rewards import RewardCombiner, RewardWeights
+
+    rows = pair_records(24, seed=5, wrong_share=0.5)
+    held = write_jsonl(tmp_path / "pairs_test.jsonl", rows)
+    assert_one_line_error(invoke("reward-models", "-c", recipe, "members.helpfulness=2"), "helpfulness", "eval_data")
+    result = invoke("reward-models", "-c", recipe, "members.helpfulness=2", f"helpfulness.eval_data={held}")
+    assert result.exit_code == 0, result.output
+    helpful = tmp_path / "both" / "helpfulness"
+    members = [helpful / "member0", helpful / "member1"]
+    assert json.loads((helpful / "ensemble.json").read_text()) == {"members": ["member0", "member1"]}
+    assert ["seed: 3" in (m / "train-rm_config.yaml").read_text().splitlines() for m in members] == [True, False]
+    assert "seed: 4" in (members[1] / "train-rm_config.yaml").read_text().splitlines()
+    assert (tmp_path / "both" / "harmlessness" / "final").is_dir()  # one model unless members says more
+    assert not (tmp_path / "both" / "harmlessness" / "ensemble.json").exists()
+
+    prompts = [r["prompt"] for r in rows]
+    alone = [RewardModelReward(f"rm:{m}?transform=raw") for m in members]
+    centred = {side: [rm.scores([r[side] for r in rows], prompt=prompts) - rm.spec.center for rm in alone]
+               for side in ("chosen", "rejected")}
+    mean = {side: (a + b) / 2 for side, (a, b) in centred.items()}
+    report = json.loads((helpful / "eval.json").read_text())
+    assert report["members"] == 2 and report["objective"] == "pairwise" and report["n"] == 24
+    assert report["member_pair_accuracy"] == [json.loads((m / "eval.json").read_text())["pair_accuracy"]
+                                              for m in members]
+    assert report["pair_accuracy"] == pytest.approx(float((mean["chosen"] > mean["rejected"]).float().mean()))
+    sigmoid = pytest.approx(torch.sigmoid(mean["chosen"]).tolist(), abs=1e-5)
+    chosen = [r["chosen"] for r in rows]
+    assert reward_model(f"rm:{helpful}")(chosen, prompt=prompts) == sigmoid
+    listed = RewardCombiner(RewardWeights(rewards={"helpfulness": [f"rm:{m}" for m in members]}))
+    assert listed.reward_fn("helpfulness")(chosen, prompt=prompts) == sigmoid

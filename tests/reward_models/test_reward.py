@@ -111,3 +111,27 @@ def test_bad_rm_specs_are_one_line_errors(helpful_rm, tiny_model_dir, tmp_path):
     raw = get_reward(f"rm:{helpful_rm}?transform=raw")(RIGHT, prompt=PROMPTS)
     uncentred = [1 / (1 + math.exp(-s)) for s in raw]  # no recorded centre: the sigmoid of the score
     assert RewardModelReward(f"rm:{plain}?on=summary")(RIGHT, prompt=PROMPTS) == pytest.approx(uncentred)
+
+
+def test_an_ensemble_directory_stands_for_its_models_and_a_bad_listing_is_one_line(helpful_rm, tmp_path):
+    """ensemble.json lists models (relative to it, or absolute); the reward centres each model's score,
+    averages and then applies the sigmoid; an ensemble directory inside a list is expanded."""
+    import json
+
+    from r1.reward_models.reward import reward_model
+
+    texts = [response("", "42 is even."), response("", "42 is odd.")]
+    one = RewardModelReward(f"rm:{helpful_rm}?transform=raw")
+    centred = one.scores(texts, prompt=["Tell me about the number 42."] * 2) - one.spec.center
+    group = tmp_path / "ensemble"
+    group.mkdir()
+    (group / "ensemble.json").write_text(json.dumps({"members": [str(helpful_rm)]}))
+    got = reward_model(f"rm:{group}")(texts, prompt=["Tell me about the number 42."] * 2)
+    assert got == pytest.approx(torch.sigmoid(centred).tolist(), abs=1e-6)
+    both = reward_model([f"rm:{group}?transform=raw", f"rm:{helpful_rm}?transform=raw"])
+    assert len(both.members) == 2
+    assert both.scores(texts, prompt=["Tell me about the number 42."] * 2).tolist() == pytest.approx(
+        centred.tolist(), abs=1e-6)
+    (group / "ensemble.json").write_text("[1, 2]")
+    with pytest.raises(R1Error, match=r"ensemble\.json is not a list of models"):
+        reward_model(f"rm:{group}")
