@@ -1,5 +1,5 @@
-"""Held-out pair accuracy of helpfulness reward models, alone and as ensembles (the mean of their raw
-scores, which is what a list of `rm:` rewards scores), per prompt kind.
+"""Held-out pair accuracy of helpfulness reward models, alone and as ensembles (the sum of their raw
+scores: the ranking of the mean centred score a list of `rm:` rewards gives), per prompt kind.
 
 Trained with different seeds on the same pairs, the models disagree on which number facts they check;
 this shows how far each one lands from the others, and what averaging them gives. The last line is
@@ -45,7 +45,6 @@ def main() -> None:
     rows = read_jsonl(args.pairs, "pairs")
     scores = [pair_scores(path, rows) for path in args.models]
     print(f"{len(rows)} held-out pairs from {args.pairs}")
-    worst = 1.0
     for size in range(1, len(scores) + 1):
         worst = 1.0
         for combo in itertools.combinations(range(len(scores)), size):

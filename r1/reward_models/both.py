@@ -94,8 +94,5 @@ def run(cfg: RewardModelsConfig) -> Path:
             except R1Error as err:
                 raise R1Error(f"{name}: {err}") from None
         if len(configs) > 1:
-            metrics = write_ensemble(Path(cfg.output_dir) / name, configs)
-            key = "pair_accuracy" if "pair_accuracy" in metrics else "accuracy"
-            console.print(f"{STAGE}: the {name} ensemble of {len(configs)}: held-out {key} {metrics[key]:.3f} "
-                          f"(each alone: {', '.join(f'{a:.3f}' for a in metrics[f'member_{key}'])})")
+            write_ensemble(Path(cfg.output_dir) / name, configs)
     return Path(cfg.output_dir)

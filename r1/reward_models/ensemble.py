@@ -20,7 +20,8 @@ from accelerate import PartialState
 from r1.models.load import load_tokenizer
 from r1.reward_models.data import load_examples, read_records
 from r1.reward_models.loss import heldout_metrics
-from r1.reward_models.model import load_for_scoring, reward_model_info, score_ids
+from r1.progress import console
+from r1.reward_models.model import load_for_scoring, reward_model_info, score_center, score_examples
 from r1.reward_models.reward import ENSEMBLE_FILE
 
 
@@ -32,17 +33,13 @@ def write_ensemble(out: Path, configs: list[Any]) -> dict[str, Any]:
     tokenizer = load_tokenizer(first.model)
     heldout = load_examples(first, tokenizer, read_records(first.eval_data, first.eval_split, "eval_data"),
                             "eval_data")
-    width = len(heldout[0].ids)
-    flat = [ids for e in heldout for ids in e.ids]
     device = PartialState().device
     scores = []
-    for cfg in configs:
+    for cfg in configs:  # one member in memory at a time
         final = Path(cfg.output_dir) / "final"
-        center = float(reward_model_info(final).get("center", 0.0)) if cfg.objective == "pairwise" else 0.0
         model = load_for_scoring(final, device)
-        with torch.no_grad():
-            member = score_ids(model, flat, tokenizer.pad_token_id, device, cfg.eval_batch_size, cfg.pool)
-        scores.append(member.float().cpu().view(len(heldout), width) - center)  # [n, k]
+        scores.append(score_examples(model, heldout, tokenizer.pad_token_id, device, cfg.eval_batch_size, cfg.pool)
+                      - score_center(reward_model_info(final)))  # [n, k]
         del model
     metrics = heldout_metrics(first.objective, torch.stack(scores).mean(0),
                               torch.tensor([e.target for e in heldout]), [e.harm_in for e in heldout])
@@ -55,4 +52,6 @@ def write_ensemble(out: Path, configs: list[Any]) -> dict[str, Any]:
         (out / ENSEMBLE_FILE).write_text(json.dumps(
             {"members": [Path(cfg.output_dir).name for cfg in configs]}, indent=2))
         (out / "eval.json").write_text(json.dumps(result, indent=2))
+        console.print(f"reward-models: the ensemble of {len(configs)} in {out}: held-out {key} {metrics[key]:.3f} "
+                      f"(each alone: {', '.join(f'{a:.3f}' for a in own)})")
     return result

@@ -56,6 +56,12 @@ def reward_model_info(path: str | Path) -> dict[str, Any]:
     return final_info(check_model_dir(path, "rm")).get(INFO_KEY, {})
 
 
+def score_center(info: dict[str, Any]) -> float:
+    """The score a Bradley-Terry model's `rm:` reward subtracts (its mean held-out score, recorded at
+    training); 0 for a pointwise model, whose score is already a logit."""
+    return float(info.get("center", 0.0)) if info.get("objective", "pairwise") == "pairwise" else 0.0
+
+
 def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-padded input_ids [b, T] and attention_mask [b, T]."""
     width = max(len(x) for x in ids)
@@ -100,3 +106,10 @@ def score_ids(model, ids: list[list[int]], pad_id: int, device, batch_size: int,
         index = order[start:start + batch_size]
         scores[index] = forward_scores(model, [ids[i] for i in index], pad_id, device, pool).cpu()
     return scores
+
+
+def score_examples(model, examples: list, pad_id: int, device, batch_size: int, pool: str = "last"
+                   ) -> torch.Tensor:
+    """Scores [n, k] of n examples of k sequences each (pairwise: chosen, rejected; pointwise: one)."""
+    flat = score_ids(model, [ids for e in examples for ids in e.ids], pad_id, device, batch_size, pool)
+    return flat.view(len(examples), len(examples[0].ids))

@@ -33,7 +33,7 @@ import torch
 
 from r1.errors import R1Error
 from r1.models.load import check_model_dir, load_tokenizer
-from r1.reward_models.model import load_for_scoring, reward_model_info, score_ids
+from r1.reward_models.model import load_for_scoring, reward_model_info, score_center, score_ids
 from r1.reward_models.render import as_messages, encode, rm_input
 from r1.rewards.registry import completion_texts
 
@@ -83,8 +83,7 @@ def parse_spec(spec: str) -> RewardModelSpec:
     batch = settings.get("batch_size", "32")
     if not batch.isdigit() or int(batch) < 1:
         raise R1Error(f"{where}: batch_size must be a positive integer, got {batch!r}")
-    center = float(info.get("center", 0.0)) if info.get("objective", "pairwise") == "pairwise" else 0.0
-    return RewardModelSpec(path, on, transform, int(batch), settings.get("device"), center,
+    return RewardModelSpec(path, on, transform, int(batch), settings.get("device"), score_center(info),
                            info.get("pool", "last"))
 
 
@@ -161,8 +160,7 @@ class RewardModelEnsemble:
 
     def scores(self, completions: Sequence[Any], **fields: Any) -> torch.Tensor:
         """The mean over the models of each completion's score minus that model's centre: [n]."""
-        return torch.stack([m.scores(completions, **fields).float().cpu() - m.spec.center
-                            for m in self.members]).mean(0)
+        return torch.stack([m.scores(completions, **fields) - m.spec.center for m in self.members]).mean(0)
 
     def __call__(self, completions: Sequence[Any], **fields: Any) -> list[float]:
         mean = self.scores(completions, **fields).tolist()
@@ -172,10 +170,11 @@ class RewardModelEnsemble:
 def reward_model(spec: str | Sequence[str]):
     """The reward of one `rm:` spec, or of a list of them (an ensemble); a directory holding
     ENSEMBLE_FILE (the reward-models stage's `members`) stands for the models it lists."""
-    specs = [member for one in ([spec] if isinstance(spec, str) else spec) for member in _expand(one)]
-    if isinstance(spec, str) and len(specs) == 1 and specs[0] == spec:
-        return RewardModelReward(spec)
-    return RewardModelEnsemble(specs)
+    if isinstance(spec, str):
+        if _expand(spec) == [spec]:
+            return RewardModelReward(spec)
+        spec = [spec]
+    return RewardModelEnsemble([member for one in spec for member in _expand(one)])
 
 
 def _expand(spec: str) -> list[str]:

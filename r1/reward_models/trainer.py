@@ -32,7 +32,7 @@ from r1.progress import console
 from r1.reward_models.config import RewardModelConfig
 from r1.reward_models.data import Example, train_and_heldout
 from r1.reward_models.loss import heldout_metrics, objective_loss
-from r1.reward_models.model import INFO_KEY, forward_scores, load_for_training, score_ids
+from r1.reward_models.model import INFO_KEY, forward_scores, load_for_training, score_examples
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.data import split
 from r1.train.data import RecordStream
@@ -155,12 +155,10 @@ def evaluate(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, float]:
     was_training = plain.training
     plain.eval()
     scored = run.heldout or run.examples[:256]  # without held-out data the centre comes from training
-    width = len(scored[0].ids)
     with autocast(run.dtype):
-        flat = score_ids(plain, [ids for e in scored for ids in e.ids], run.pad_id, run.accelerator.device,
-                         cfg.eval_batch_size, cfg.pool)
+        scores = score_examples(plain, scored, run.pad_id, run.accelerator.device, cfg.eval_batch_size,
+                                cfg.pool)  # [n, k]
     plain.train(was_training)
-    scores = flat.view(len(scored), width)  # [n, k]
     if cfg.objective == "pairwise":
         run.info["center"] = round(float(scores.mean()), 6)
     if not run.heldout:
