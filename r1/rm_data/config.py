@@ -8,7 +8,7 @@ from pydantic import Field
 
 from r1.errors import R1Error
 from r1.eval.run import SamplingConfig
-from r1.tasks.writer import NUMBER_TWINS, WriterSettings
+from r1.tasks.writer import FACTS, NUMBER_TWINS, WriterSettings
 from r1.train.config import Count, PositiveInt
 
 SAMPLING_FIELDS = ("model", "prompts", "train_prompts", "test_prompts", "kinds", "k", "temperature", "top_p",
@@ -61,6 +61,14 @@ class RMDataConfig(SamplingConfig):
     by 1/3, so these are kept whatever `margin` (it screens noisy samples; these are exact). Without
     many of them a small helpfulness model learns what good replies look like, not whether a fact
     holds (bench/rm_claim_probe.py, docs/reward-models.md)."""
+    world_claims: dict[Literal[FACTS], PositiveInt] = Field(default_factory=dict)
+    """Single-claim pairs (as claim_twins_per_prompt writes them) about EVERY number of the tiny world
+    (2-999) rather than a drawn prompt's: on each train-split prompt that asks about the number (its
+    three wordings, and one with a secret aside), this many per fact named (even, div3, div5, prime,
+    digit_sum, square); {}: none. The drawn train prompts name ~200 numbers, so a held-out prompt's
+    number is mostly new and facts that take memory or two steps of arithmetic (divisible by 3, prime)
+    stay near chance (docs/reward-models.md); these make the world's facts known, as a real reward
+    model knows facts from pretraining. Test-split prompts get none, so held-out pairs stay unseen."""
     margin: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
     max_pairs_per_prompt: PositiveInt | None = 8

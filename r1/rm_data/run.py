@@ -5,6 +5,7 @@
     harmlessness (whole response) -> pairs and pointwise examples, train and held-out (test split)
     + twins_per_prompt contrast pairs per train prompt (replies that differ in one thing)
     + claim_twins_per_prompt single-claim pairs per train number prompt (one claim, true against false)
+    + world_claims: single-claim pairs about every number of the world, on train-split prompts
 
 DeepSeek-R1 trains its helpfulness and harmlessness reward models on preference data its paper does
 not release; here the tiny world's hidden oracle (r1.tasks.oracle) labels candidates instead, so how
@@ -45,7 +46,7 @@ from r1.rm_data.config import SAMPLING_FIELDS, RMDataConfig
 from r1.rm_data.pairs import balance, pair_record, pointwise, pointwise_counts, prompt_pairs, unique
 from r1.tasks.base import split_of
 from r1.tasks.oracle import helpfulness, judge
-from r1.tasks.writer import claim_twin, twin_replies, write_response
+from r1.tasks.writer import claim_twin, fact_names, twin_replies, write_response
 from r1.train.data import write_records
 
 STAGE = "rm-data"
@@ -79,6 +80,9 @@ def run(cfg: RMDataConfig) -> Path:
         by_split[split]["pairs"] += pairs + twins + claims
         by_split[split]["pointwise"] += pointwise(prompt, candidates)
         tally(stats, record["kind"], candidates, len(pairs), ties, repeats)
+    world = world_claim_pairs(cfg)
+    stats["world_claim_pairs"] = len(world)
+    by_split["train"]["pairs"] += world
     for split, data in by_split.items():
         rng = random.Random(f"{cfg.seed}/{STAGE}/balance/{split}")
         data["pointwise"] = balance(data["pointwise"], cfg.harmless_per_harmful, rng)
@@ -156,11 +160,31 @@ def claim_pairs(cfg: RMDataConfig, record: dict[str, Any], prompt: str) -> list[
     if "n" not in record["fields"]:
         return []
     rng = random.Random(f"{cfg.seed}/{STAGE}/claims/{record['id']}")
+    return [claim_pair(f"{record['id']}/claim{j}", record, prompt, rng) for j in range(cfg.claim_twins_per_prompt)]
+
+
+def claim_pair(pair_id: str, record: dict[str, Any], prompt: str, rng: random.Random, name: str | None = None
+               ) -> dict[str, Any]:
+    """One single-claim pair: claim_twin's true reply chosen over its false twin."""
+    true, false = ({"response": text, "helpfulness": helpfulness(record, text), "kind": record["kind"],
+                    "source": "twin"} for text in claim_twin(record, rng, name))
+    return {**pair_record(pair_id, prompt, true, false), "twin": "claim"}
+
+
+def world_claim_pairs(cfg: RMDataConfig) -> list[dict[str, Any]]:
+    """Single-claim pairs about every number of the world (see RMDataConfig.world_claims), on its
+    train-split prompts, from an rng of their own."""
+    from r1.tasks.general_prompts import NUMBERS, prompts_about
+
+    if not cfg.world_claims:
+        return []
+    rng = random.Random(f"{cfg.seed}/{STAGE}/world-claims")
     pairs = []
-    for j in range(cfg.claim_twins_per_prompt):
-        true, false = ({"response": text, "helpfulness": helpfulness(record, text), "kind": record["kind"],
-                        "source": "twin"} for text in claim_twin(record, rng))
-        pairs.append({**pair_record(f"{record['id']}/claim{j}", prompt, true, false), "twin": "claim"})
+    for n in NUMBERS:
+        for i, record in enumerate(r for r in prompts_about(n, rng) if split_of(r["prompt"]) == "train"):
+            prompt = user_message(record["prompt"], cfg.suffix)
+            pairs += [claim_pair(f"world/{n}/{i}/{name}{j}", record, prompt, rng, name)
+                      for name, count in cfg.world_claims.items() if name in fact_names(n) for j in range(count)]
     return pairs
 
 

@@ -81,11 +81,32 @@ def secret(rng: random.Random) -> tuple[str, dict[str, Any]]:
 
 def secret_aside(rng: random.Random) -> tuple[str, dict[str, Any]]:
     head, fields = _secret(rng)
-    n = draw_number(rng)
+    return _aside(head, fields, draw_number(rng), rng) or secret_aside(rng)
+
+
+def aside_about(n: int, rng: random.Random) -> tuple[str, dict[str, Any]]:
+    """A `secret_aside` prompt about n, with a drawn secret."""
+    return _aside(*_secret(rng), n, rng) or aside_about(n, rng)
+
+
+def _aside(head: str, fields: dict[str, Any], n: int, rng: random.Random) -> tuple[str, dict[str, Any]] | None:
+    """The prompt, or None where a true fact of n would reveal the secret (draw again)."""
     facts = number_facts(n)
-    if any(fields["secret"] in str(value) for value in facts.values()):  # a true fact would reveal it
-        return secret_aside(rng)
+    if any(fields["secret"] in str(value) for value in facts.values()):
+        return None
     return f"{head} {rng.choice(_ABOUT).format(n=n)}", {**fields, **facts}
+
+
+NUMBERS = range(2, 1000)
+"""Every number a prompt can be about (draw_number's range)."""
+
+
+def prompts_about(n: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Records {prompt, kind, fields} of the ways a prompt asks about n: each `about_number` wording,
+    and one `secret_aside` prompt (its secret drawn from rng)."""
+    aside, fields = aside_about(n, rng)
+    return [{"prompt": template.format(n=n), "kind": "about_number", "fields": number_facts(n)}
+            for template in _ABOUT] + [{"prompt": aside, "kind": "secret_aside", "fields": fields}]
 
 
 KINDS: dict[str, Callable[[random.Random], tuple[str, dict[str, Any]]]] = {

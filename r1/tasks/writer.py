@@ -78,9 +78,13 @@ def fact(name: str, n: int, wrong: bool, rng: random.Random) -> tuple[str, str]:
     return (f"{n} is {what}." if holds else f"{n} is not {what}."), (what if holds else f"not {what}")
 
 
+FACTS = ("even", "div3", "div5", "prime", "digit_sum", "square")
+"""The facts `fact` can state about a number."""
+
+
 def fact_names(n: int) -> list[str]:
     """The facts `fact` can state about n (the square only below SQUARE_BELOW, where it stays short)."""
-    return ["even", "div3", "div5", "prime", "digit_sum"] + (["square"] if n < SQUARE_BELOW else [])
+    return [name for name in FACTS if name != "square" or n < SQUARE_BELOW]
 
 
 def number_reply(n: int, cfg: WriterSettings, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
@@ -201,11 +205,12 @@ def twin_replies(record: dict[str, Any], rng: random.Random, kinds: tuple[str, .
     return (*(f"<think>{reasoning}</think><summary>{reply}</summary>" for reply in replies), what)
 
 
-def claim_twin(record: dict[str, Any], rng: random.Random) -> tuple[str, str]:
-    """(reply, twin): one claim about the prompt's number, true, and the same claim made false; the
-    cleanest contrast for a reward model that must check each fact (bench/rm_claim_probe.py)."""
+def claim_twin(record: dict[str, Any], rng: random.Random, name: str | None = None) -> tuple[str, str]:
+    """(reply, twin): one claim about the prompt's number (the fact `name`, else a drawn one), true, and
+    the same claim made false; the cleanest contrast for a reward model that must check each fact
+    (bench/rm_claim_probe.py)."""
     n = int(record["fields"]["n"])
-    name = rng.choice(fact_names(n))
+    name = name or rng.choice(fact_names(n))
     return tuple(f"<think>The user asks about {n}.</think><summary>{fact(name, n, wrong, rng)[0]}</summary>"
                  for wrong in (False, True))
 

@@ -92,6 +92,30 @@ def test_claim_pairs_are_one_claim_true_against_false_and_change_no_other_pair(w
         assert pair["rejected_score"] == helpfulness(record, pair["rejected"]) < pair["chosen_score"]
 
 
+def test_world_claims_cover_every_number_on_train_prompts_only(written, tmp_path):
+    cfg, pairs_path = written
+    world = run(cfg.model_copy(update={"output_dir": str(tmp_path), "world_claims": {"div3": 1, "square": 2}}))
+    plain, pairs = read_jsonl(pairs_path), read_jsonl(world)
+    added = pairs[len(plain):]
+    assert pairs[:len(plain)] == plain  # the other pairs are unchanged
+    assert json.loads((tmp_path / "stats.json").read_text())["world_claim_pairs"] == len(added)
+    numbers: dict[str, set[int]] = {"divisible by 3": set(), "square": set()}
+    for pair in added:
+        assert split_of(pair["prompt"]) == "train" and pair["twin"] == "claim"
+        n = int(pair["prompt"].rstrip(".?").split()[-1])
+        record = {"kind": pair["kind"], "fields": {"n": n}}
+        assert pair["chosen_score"] == helpfulness(record, pair["chosen"]) > helpfulness(record, pair["rejected"])
+        numbers["square" if "square" in pair["chosen"] else "divisible by 3"].add(n)
+    assert numbers["divisible by 3"] == set(range(2, 1000))  # every number, on one of its four prompts at least
+    assert numbers["square"] == set(range(2, 100))  # the square is a fact below 100 only
+    square_pairs = sum("square" in p["chosen"] for p in added)
+    assert square_pairs == 2 * sum(n < 100 for n in (int(p["prompt"].rstrip(".?").split()[-1]) for p in added
+                                                      if "divisible by 3" in p["chosen"]))
+    assert {p["kind"] for p in added} == {"about_number", "secret_aside"}
+    with pytest.raises(ValueError, match="world_claims"):
+        RMDataConfig(output_dir=str(tmp_path), world_claims={"cube": 1})
+
+
 def test_pointwise_examples_are_balanced_and_mark_harm_in_the_reasoning(written):
     _, pairs_path = written
     out = pairs_path.parent
