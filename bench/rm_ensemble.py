@@ -37,13 +37,18 @@ def by_kind(right: torch.Tensor, rows: list[dict]) -> str:
     return ", ".join(f"{kind} {a}/{n}" for kind, (a, n) in sorted(counts.items()))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def scored_pairs(description: str) -> tuple[argparse.Namespace, list[dict], list[tuple[torch.Tensor, torch.Tensor]]]:
+    """The command line (PAIRS MODEL...), the pairs, and each model's scores of them."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pairs", help="held-out pairs (JSONL with prompt, chosen, rejected; e.g. rm-data's pairs_test)")
     parser.add_argument("models", nargs="+", help="reward-model directories (a train-rm output_dir or its final/)")
     args = parser.parse_args()
     rows = read_jsonl(args.pairs, "pairs")
-    scores = [pair_scores(path, rows) for path in args.models]
+    return args, rows, [pair_scores(path, rows) for path in args.models]
+
+
+def main() -> None:
+    args, rows, scores = scored_pairs(__doc__)
     print(f"{len(rows)} held-out pairs from {args.pairs}")
     for size in range(1, len(scores) + 1):
         worst = 1.0
