@@ -67,8 +67,10 @@ class RMDataConfig(SamplingConfig):
     three wordings, and one with a secret aside), this many per fact named (even, div3, div5, prime,
     digit_sum, square); {}: none. The drawn train prompts name ~200 numbers, so a held-out prompt's
     number is mostly new and facts that take memory or two steps of arithmetic (divisible by 3, prime)
-    stay near chance (docs/reward-models.md); these make the world's facts known, as a real reward
-    model knows facts from pretraining. Test-split prompts get none, so held-out pairs stay unseen."""
+    stay near chance; these make the world's facts known, as a real reward model knows facts from
+    pretraining. Test-split prompts get none, so held-out pairs stay unseen. Measured: they teach the
+    claims alone (divisible by 3: 48% -> 80%) but not replies that hold several, and held-out pair
+    accuracy fell (91.4% -> 88.1%; docs/reward-models.md), so the tiny recipe leaves them off."""
     margin: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A pair needs helpfulness scores at least this far apart (closer ones are ties, dropped)."""
     max_pairs_per_prompt: PositiveInt | None = 8
