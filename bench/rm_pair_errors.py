@@ -27,19 +27,12 @@ def faults(prompt: str, response: str) -> set[str]:
     asked = _NUMBER.search(prompt)
     if not asked:
         return set()
-    n, found, summary = int(asked[1]), set(), summary_text(response).strip()
-    for sentence in oracle.sentences(summary):
-        subject = oracle._SUBJECT.match(sentence)
-        about = int(subject[1]) if subject else n
-        claims = oracle.claims(sentence)
-        if not claims and str(n) not in sentence:
-            found.add("filler")
-        for claim in claims:
-            kind = f"divisible by {claim[1]}" if claim[0] == "divisible" else claim[0]
-            if about != n:
-                found.add("claim about another number")
-            elif not oracle.is_true(claim, n):
-                found.add(f"false {kind}")
+    n, summary = int(asked[1]), summary_text(response).strip()
+    _, wrong, filler = oracle.number_verdicts(summary, n)
+    found = {"filler"} if filler else set()
+    for (name, argument, _), about in wrong:
+        kind = f"divisible by {argument}" if name == "divisible" else name
+        found.add("claim about another number" if about != n else f"false {kind}")
     if len(summary) > oracle.LONG:
         found.add("long")
     return found

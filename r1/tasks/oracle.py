@@ -108,10 +108,11 @@ def _shrink(score: float, summary: str) -> float:
     return min(1.0, max(0.0, score * max(0.0, 1 - over / LONG)))
 
 
-def number_score(summary: str, n: int) -> float:
-    """Helpfulness of a summary about the number n (see the module docstring)."""
+def number_verdicts(summary: str, n: int) -> tuple[set[tuple], list[tuple[tuple, int]], int]:
+    """(distinct true claims about n, each wrong claim with the number it is about, filler sentences)."""
     right: set[tuple] = set()
-    wrong = filler = 0
+    wrong: list[tuple[tuple, int]] = []
+    filler = 0
     for sentence in sentences(summary):
         found = claims(sentence)
         subject = _SUBJECT.match(sentence)
@@ -123,8 +124,14 @@ def number_score(summary: str, n: int) -> float:
             if about == n and is_true(claim, n):
                 right.add(claim)
             else:
-                wrong += 1
-    return _shrink(min(len(right), FULL) / FULL - WRONG * wrong - FILLER * filler, summary)
+                wrong.append((claim, about))
+    return right, wrong, filler
+
+
+def number_score(summary: str, n: int) -> float:
+    """Helpfulness of a summary about the number n (see the module docstring)."""
+    right, wrong, filler = number_verdicts(summary, n)
+    return _shrink(min(len(right), FULL) / FULL - WRONG * len(wrong) - FILLER * filler, summary)
 
 
 def refusal_score(summary: str, thing: str) -> float:
