@@ -1,8 +1,9 @@
 """R1-Zero learns: from the default tiny base model, 20 seeded GRPO steps of recipes/tiny/zero.yaml raise
 held-out arithmetic pass@1 by at least 25 points and make the completions much longer (it reasons more).
 
-Building the base model takes ~9 minutes on 2 cores; R1_TEST_BASE_MODEL=DIR reuses one built by
-`r1 pretrain` with its default settings (e.g. runs/tiny-base).
+Building the base model takes ~10 minutes on 2 cores, so the test runs apart (`pytest -q -m learning`);
+R1_TEST_BASE_MODEL=DIR reuses one built by `r1 pretrain` with its default settings (e.g. runs/demo/base,
+as CI does after `r1 demo`).
 """
 
 import os
@@ -28,6 +29,10 @@ def base_model_dir(tmp_path_factory) -> Path:
     """The default tiny base model: R1_TEST_BASE_MODEL when set, else pretrained here (~9 minutes)."""
     if reuse := os.environ.get("R1_TEST_BASE_MODEL"):
         assert is_pretrained(reuse), f"R1_TEST_BASE_MODEL={reuse} is not a finished `r1 pretrain` output"
+        settings = read_yaml(Path(reuse) / "pretrain_config.yaml")
+        other = sorted(k for k, v in PretrainConfig(**settings).model_dump().items()
+                       if k != "output_dir" and v != PretrainConfig(output_dir="-").model_dump()[k])
+        assert not other, f"R1_TEST_BASE_MODEL={reuse} was pretrained with other settings than the default: {other}"
         return Path(reuse)
     threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)  # the suite pins one thread; this is its one long job
@@ -37,7 +42,7 @@ def base_model_dir(tmp_path_factory) -> Path:
         torch.set_num_threads(threads)
 
 
-@pytest.mark.slow
+@pytest.mark.learning
 def test_r1_zero_raises_held_out_pass_at_1_and_lengthens_reasoning(base_model_dir, tmp_path):
     recipe = {**read_yaml(RECIPE), "model": str(base_model_dir), "output_dir": str(tmp_path / "zero"),
               "max_steps": STEPS, "eval_every": STEPS, "save_every": 0}
