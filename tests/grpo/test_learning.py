@@ -26,7 +26,7 @@ BENCHMARK = "tiny:arithmetic"
 
 @pytest.fixture(scope="module")
 def base_model_dir(tmp_path_factory) -> Path:
-    """The default tiny base model: R1_TEST_BASE_MODEL when set, else pretrained here (~9 minutes)."""
+    """The default tiny base model: R1_TEST_BASE_MODEL when set, else pretrained here (~10 minutes)."""
     if reuse := os.environ.get("R1_TEST_BASE_MODEL"):
         assert is_pretrained(reuse), f"R1_TEST_BASE_MODEL={reuse} is not a finished `r1 pretrain` output"
         settings = read_yaml(Path(reuse) / "pretrain_config.yaml")
