@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from r1.config import read_yaml
+from r1.config import first_change, read_yaml
 from r1.grpo.config import GRPOConfig
 from r1.train.telemetry import read_log
 from r1.grpo.trainer import train
@@ -29,10 +29,10 @@ def base_model_dir(tmp_path_factory) -> Path:
     """The default tiny base model: R1_TEST_BASE_MODEL when set, else pretrained here (~10 minutes)."""
     if reuse := os.environ.get("R1_TEST_BASE_MODEL"):
         assert is_pretrained(reuse), f"R1_TEST_BASE_MODEL={reuse} is not a finished `r1 pretrain` output"
-        settings = read_yaml(Path(reuse) / "pretrain_config.yaml")
-        other = sorted(k for k, v in PretrainConfig(**settings).model_dump().items()
-                       if k != "output_dir" and v != PretrainConfig(output_dir="-").model_dump()[k])
-        assert not other, f"R1_TEST_BASE_MODEL={reuse} was pretrained with other settings than the default: {other}"
+        default = PretrainConfig(output_dir=reuse).model_dump()
+        other = first_change(read_yaml(Path(reuse) / "pretrain_config.yaml"), default,
+                             [key for key in default if key != "output_dir"])
+        assert other is None, f"R1_TEST_BASE_MODEL={reuse} was pretrained with another {other} than the default"
         return Path(reuse)
     threads = torch.get_num_threads()
     torch.set_num_threads(os.cpu_count() or 1)  # the suite pins one thread; this is its one long job
