@@ -40,6 +40,11 @@ class RewardModelConfig(TrainConfig):
     """Which of the head's per-token scores make a response's score: last (the last token's, as Hugging
     Face's sequence classifier) or sum (every token's; suits a judge that adds up per-sentence verdicts);
     recorded with the model, so the `rm:` reward pools the same way."""
+    token_l2: Annotated[float, Field(ge=0)] = 0.0
+    """Pool sum: add this times the mean squared per-token score (over real tokens) to the loss. A
+    preference only fixes differences of summed scores, so without it each sentence may carry a large
+    score of its own that moves with the number it names and swamps the small difference one false fact
+    makes; the penalty keeps scores near zero wherever nothing is judged. Measured: docs/reward-models.md."""
     margin: Annotated[float, Field(ge=0)] = 0.0
     """Pairwise: a margin every pair must clear, added to a record's own `margin` field (TRL's)."""
     max_seq_len: PositiveInt = 1024
@@ -72,6 +77,8 @@ class RewardModelConfig(TrainConfig):
         problems = [
             (self.batch_size < self.grad_accum,
              f"batch_size ({self.batch_size}) must be at least grad_accum ({self.grad_accum})"),
+            (self.token_l2 > 0 and self.pool != "sum",
+             f"token_l2 ({self.token_l2}) weighs per-token scores, which only pool=sum adds up (pool is {self.pool})"),
         ]
         for bad, message in problems:
             if bad:

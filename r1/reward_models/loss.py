@@ -26,6 +26,15 @@ def pointwise_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, labels)
 
 
+def token_l2(per_token: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared per-token score over real tokens; inputs [b, T] (scores 0 at padding).
+
+    >>> round(float(token_l2(torch.tensor([[1.0, 3.0], [2.0, 0.0]]), torch.tensor([[1, 1], [1, 0]]))), 4)
+    4.6667
+    """
+    return (per_token ** 2).sum() / mask.sum()
+
+
 def objective_loss(objective: str, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """The loss of a batch: scores [n, 2] (chosen, rejected) with margins [n], or [n, 1] with labels [n]."""
     if objective == "pairwise":

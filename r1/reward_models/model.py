@@ -81,11 +81,18 @@ def score_head(model) -> torch.nn.Module:
 def forward_scores(model, ids: list[list[int]], pad_id: int, device, pool: str = "last") -> torch.Tensor:
     """One score per sequence [b]: the head's output at the last non-pad token, or summed over the
     non-pad tokens (see the module docstring)."""
+    if pool == "sum":
+        return forward_token_scores(model, ids, pad_id, device)[0].sum(-1)  # [b, T] -> [b]
     input_ids, mask = pad_batch(ids, pad_id)
     mask = mask.to(device)
-    if pool == "last":
-        logits = model(input_ids=input_ids.to(device), attention_mask=mask, use_cache=False).logits
-        return logits[:, 0].float()  # [b, 1] -> [b]
+    logits = model(input_ids=input_ids.to(device), attention_mask=mask, use_cache=False).logits
+    return logits[:, 0].float()  # [b, 1] -> [b]
+
+
+def forward_token_scores(model, ids: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The head's score at every token [b, T] (0 at padding) and the attention mask [b, T]."""
+    input_ids, mask = pad_batch(ids, pad_id)
+    mask = mask.to(device)
     per_token = {}
     # the model's own forward (so data parallelism still syncs); a hook keeps the head's per-token output
     hook = score_head(model).register_forward_hook(lambda module, args, out: per_token.update(out=out))
@@ -93,7 +100,7 @@ def forward_scores(model, ids: list[list[int]], pad_id: int, device, pool: str =
         model(input_ids=input_ids.to(device), attention_mask=mask, use_cache=False)
     finally:
         hook.remove()
-    return (per_token["out"][..., 0].float() * mask).sum(-1)  # [b, T, 1] -> [b, T] -> [b]
+    return per_token["out"][..., 0].float() * mask, mask  # [b, T, 1] -> [b, T]
 
 
 @torch.no_grad()

@@ -7,8 +7,9 @@ One optimizer step:
   1. take the next batch_size records of a seeded stream (a resumed run draws the same ones);
   2. each process takes its contiguous share, in grad_accum micro-batches; a pair's chosen and
      rejected go through one forward together;
-  3. loss = mean over the step's records of the objective (r1.reward_models.loss), so grad_accum and
-     the number of processes change memory and speed, never the gradient;
+  3. loss = mean over the step's records of the objective (r1.reward_models.loss), plus with pool=sum
+     token_l2 x the mean squared per-token score, so grad_accum and the number of processes change
+     memory and speed, never the gradient;
   4. gradient clipping, AdamW, warmup then constant or cosine lr.
 At the end the held-out records are scored (eval.json) and the model is saved in HF format in
 output_dir/final, its r1_final.json recording objective, `on` and the score centre the `rm:` reward uses.
@@ -31,8 +32,9 @@ from r1.models.load import load_tokenizer
 from r1.progress import console
 from r1.reward_models.config import RewardModelConfig
 from r1.reward_models.data import Example, train_and_heldout
-from r1.reward_models.loss import heldout_metrics, objective_loss
-from r1.reward_models.model import INFO_KEY, forward_scores, load_for_training, score_examples
+from r1.reward_models.loss import heldout_metrics, objective_loss, token_l2
+from r1.reward_models.model import (INFO_KEY, forward_scores, forward_token_scores, load_for_training,
+                                   score_examples)
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.data import split
 from r1.train.data import RecordStream
@@ -101,13 +103,19 @@ def setup(cfg: RewardModelConfig) -> Run:
     return run
 
 
-def batch_scores(run: Run, part: list[Example]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Scores [b, k] (k=2: chosen, rejected; k=1: the response) in one forward, and targets [b]."""
+def batch_scores(run: Run, part: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Scores [b, k] (k=2: chosen, rejected; k=1: the response) in one forward, targets [b], and with
+    pool=sum the mean squared per-token score (what token_l2 weighs)."""
     width = len(part[0].ids)
     flat = [ids for e in part for ids in e.ids]
-    scores = forward_scores(run.model, flat, run.pad_id, run.accelerator.device, run.info["pool"])
+    square = None
+    if run.info["pool"] == "sum":
+        per_token, mask = forward_token_scores(run.model, flat, run.pad_id, run.accelerator.device)  # [b*k, T]
+        scores, square = per_token.sum(-1), token_l2(per_token, mask)
+    else:
+        scores = forward_scores(run.model, flat, run.pad_id, run.accelerator.device, "last")
     scores = scores.view(len(part), width)
-    return scores, torch.tensor([e.target for e in part], device=scores.device)
+    return scores, torch.tensor([e.target for e in part], device=scores.device), square
 
 
 def right_count(objective: str, scores: torch.Tensor, targets: torch.Tensor) -> float:
@@ -129,10 +137,11 @@ def rm_step(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, Any]:
         sync = j == len(parts) - 1  # reduce gradients across processes once, after the last micro-batch
         with contextlib.nullcontext() if sync else accelerator.no_sync(model):
             with autocast(run.dtype):
-                scores, targets = batch_scores(run, part)
+                scores, targets, square = batch_scores(run, part)
             part_loss = objective_loss(cfg.objective, scores, targets)  # mean over the part
+            penalty = cfg.token_l2 * square if cfg.token_l2 else 0.0  # not in the logged loss (eval's)
             # weight of the part in the step's mean; data parallelism averages over processes
-            accelerator.backward(part_loss * len(part) * accelerator.num_processes / len(examples))
+            accelerator.backward((part_loss + penalty) * len(part) * accelerator.num_processes / len(examples))
         loss += float(part_loss.detach()) * len(part) / len(examples)
         right += right_count(cfg.objective, scores.detach(), targets)
         tokens += sum(len(ids) for e in part for ids in e.ids)

@@ -1,6 +1,6 @@
 """pool=sum: a response's score is the head's per-token scores added over its real tokens (padding
 adds nothing), pool=last is Hugging Face's own score, and a model trained with sum is scored with sum
-by the `rm:` reward (the pool is recorded beside it)."""
+by the `rm:` reward (the pool is recorded beside it); token_l2 shrinks the per-token scores."""
 
 import json
 
@@ -8,8 +8,10 @@ import pytest
 import torch
 
 from r1.errors import R1Error
-from r1.reward_models.model import forward_scores, load_for_training
+from r1.reward_models.config import RewardModelConfig
+from r1.reward_models.model import forward_scores, forward_token_scores, load_for_training
 from r1.reward_models.reward import parse_spec
+from r1.reward_models.loss import token_l2
 from r1.reward_models.trainer import train
 from tests.reward_models.conftest import pair_records, rm_config, write_jsonl
 
@@ -43,3 +45,33 @@ def test_a_sum_model_records_its_pool_and_the_reward_uses_it(tiny_model_dir, tmp
 def test_a_model_without_a_score_head_is_one_line_error():
     with pytest.raises(R1Error, match="no `score` head"):
         forward_scores(torch.nn.Linear(2, 1), [[1, 2]], 0, "cpu", "sum")
+
+
+def test_token_scores_are_zero_at_padding_and_sum_to_the_pooled_score(scorer):
+    ids = [[5, 9, 12, 7, 3], [5, 9]]
+    with torch.no_grad():
+        per_token, mask = forward_token_scores(scorer, ids, 0, "cpu")  # [2, 5]
+        summed = forward_scores(scorer, ids, 0, "cpu", "sum")
+    assert mask.tolist() == [[1] * 5, [1, 1, 0, 0, 0]] and per_token[1, 2:].abs().sum() == 0
+    assert per_token.sum(-1).tolist() == pytest.approx(summed.tolist(), abs=1e-5)
+    assert float(token_l2(per_token, mask)) == pytest.approx(float((per_token ** 2).sum() / 7), rel=1e-5)
+
+
+def test_token_l2_shrinks_per_token_scores(tiny_model_dir, tmp_path):
+    data = write_jsonl(tmp_path / "pairs.jsonl", pair_records(80, seed=3))
+    ids = [[5, 9, 12, 7, 3, 4, 8], [5, 9, 11]]
+
+    def mean_square(out, weight):
+        final = train(rm_config(tiny_model_dir, tmp_path / out, data, max_steps=20, pool="sum", token_l2=weight))
+        model = load_for_training(final, 0, "cpu").eval()
+        with torch.no_grad():
+            return float(token_l2(*forward_token_scores(model, ids, 0, "cpu")))
+
+    plain, penalised = mean_square("plain", 0.0), mean_square("l2", 10.0)
+    assert penalised < plain / 2, (plain, penalised)  # measured: 0.31 -> 0.08
+
+
+def test_token_l2_without_pool_sum_is_one_line_error(tmp_path):
+    cfg = RewardModelConfig(output_dir=str(tmp_path), model="m", data="d", pool="last", token_l2=0.1)
+    with pytest.raises(R1Error, match="token_l2 .* only pool=sum"):
+        cfg.check()
