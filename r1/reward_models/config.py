@@ -44,7 +44,8 @@ class RewardModelConfig(TrainConfig):
     """Pool sum: add this times the mean squared per-token score (over real tokens) to the loss. A
     preference only fixes differences of summed scores, so without it each sentence may carry a large
     score of its own that moves with the number it names and swamps the small difference one false fact
-    makes; the penalty keeps scores near zero wherever nothing is judged. Measured: docs/reward-models.md."""
+    makes; the penalty keeps scores near zero wherever nothing is judged. Measured (docs/reward-models.md):
+    +3.0 points of held-out pair accuracy on one seed's data, -1.5 on another's, so the recipes leave it off."""
     margin: Annotated[float, Field(ge=0)] = 0.0
     """Pairwise: a margin every pair must clear, added to a record's own `margin` field (TRL's)."""
     max_seq_len: PositiveInt = 1024
