@@ -7,9 +7,10 @@ One optimizer step:
   1. take the next batch_size records of a seeded stream (a resumed run draws the same ones);
   2. each process takes its contiguous share, in grad_accum micro-batches; a pair's chosen and
      rejected go through one forward together;
-  3. loss = mean over the step's records of the objective (r1.reward_models.loss), plus with pool=sum
-     token_l2 x the mean squared per-token score, so grad_accum and the number of processes change
-     memory and speed, never the gradient;
+  3. loss = mean over the step's records of the objective (r1.reward_models.loss), so grad_accum and
+     the number of processes change memory and speed, never the gradient; with pool=sum, plus
+     token_l2 x each micro-batch's mean squared per-token score, weighted by its records (a token mean,
+     so micro-batches of other lengths give a slightly other gradient);
   4. gradient clipping, AdamW, warmup then constant or cosine lr.
 At the end the held-out records are scored (eval.json) and the model is saved in HF format in
 output_dir/final, its r1_final.json recording objective, `on` and the score centre the `rm:` reward uses.
