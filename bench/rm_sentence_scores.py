@@ -12,6 +12,7 @@ makes; `train-rm token_l2` keeps such scores near zero (docs/reward-models.md).
 from __future__ import annotations
 
 import argparse
+import bisect
 import re
 
 import torch
@@ -33,13 +34,11 @@ def sentence_scores(model, tokenizer, prompt: str, reply: str) -> list[tuple[str
     spans = tokenizer(text, add_special_tokens=not tokenizer.chat_template, return_offsets_mapping=True)
     with torch.no_grad():
         per_token = forward_token_scores(model, [spans["input_ids"]], tokenizer.pad_token_id, "cpu")[0][0]  # [T]
-    # each token counts toward the piece its text ends in
-    pieces = [[0.0, text[a:b]] for a, b in zip([0] + cuts[:-1], cuts)]
+    scores = [0.0] * len(cuts)
     for (_, end), score in zip(spans["offset_mapping"], per_token.tolist()):
-        index = next(i for i, cut in enumerate(cuts) if end <= cut) if end <= cuts[-1] else len(cuts) - 1
-        pieces[index][0] += score
+        scores[bisect.bisect_left(cuts, end)] += score  # the piece the token's text ends in
     labels = ["(prompt)"] + [text[a:b].strip() for a, b in zip(cuts[:-2], cuts[1:-1])] + ["(end)"]
-    return [(label, score) for label, (score, _) in zip(labels, pieces)]
+    return list(zip(labels, scores))
 
 
 def main() -> None:

@@ -104,19 +104,20 @@ def setup(cfg: RewardModelConfig) -> Run:
     return run
 
 
-def batch_scores(run: Run, part: list[Example]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Scores [b, k] (k=2: chosen, rejected; k=1: the response) in one forward, targets [b], and with
-    pool=sum the mean squared per-token score (what token_l2 weighs)."""
+def batch_scores(cfg: RewardModelConfig, run: Run, part: list[Example]
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | float]:
+    """Scores [b, k] (k=2: chosen, rejected; k=1: the response) in one forward, targets [b], and the
+    token_l2 penalty (0 without it)."""
     width = len(part[0].ids)
     flat = [ids for e in part for ids in e.ids]
-    square = None
-    if run.info["pool"] == "sum":
-        per_token, mask = forward_token_scores(run.model, flat, run.pad_id, run.accelerator.device)  # [b*k, T]
-        scores, square = per_token.sum(-1), token_l2(per_token, mask)
+    device = run.accelerator.device
+    if cfg.token_l2:  # cfg.check() made pool sum
+        per_token, mask = forward_token_scores(run.model, flat, run.pad_id, device)  # [b*k, T]
+        scores, penalty = per_token.sum(-1), cfg.token_l2 * token_l2(per_token, mask)
     else:
-        scores = forward_scores(run.model, flat, run.pad_id, run.accelerator.device, "last")
+        scores, penalty = forward_scores(run.model, flat, run.pad_id, device, run.info["pool"]), 0.0
     scores = scores.view(len(part), width)
-    return scores, torch.tensor([e.target for e in part], device=scores.device), square
+    return scores, torch.tensor([e.target for e in part], device=scores.device), penalty
 
 
 def right_count(objective: str, scores: torch.Tensor, targets: torch.Tensor) -> float:
@@ -138,9 +139,8 @@ def rm_step(cfg: RewardModelConfig, run: Run, step: int) -> dict[str, Any]:
         sync = j == len(parts) - 1  # reduce gradients across processes once, after the last micro-batch
         with contextlib.nullcontext() if sync else accelerator.no_sync(model):
             with autocast(run.dtype):
-                scores, targets, square = batch_scores(run, part)
+                scores, targets, penalty = batch_scores(cfg, run, part)  # penalty: not in the logged loss
             part_loss = objective_loss(cfg.objective, scores, targets)  # mean over the part
-            penalty = cfg.token_l2 * square if cfg.token_l2 else 0.0  # not in the logged loss (eval's)
             # weight of the part in the step's mean; data parallelism averages over processes
             accelerator.backward((part_loss + penalty) * len(part) * accelerator.num_processes / len(examples))
         loss += float(part_loss.detach()) * len(part) / len(examples)
