@@ -37,9 +37,12 @@ def by_kind(right: torch.Tensor, rows: list[dict]) -> str:
     return ", ".join(f"{kind} {a}/{n}" for kind, (a, n) in sorted(counts.items()))
 
 
-def scored_pairs(description: str) -> tuple[argparse.Namespace, list[dict], list[tuple[torch.Tensor, torch.Tensor]]]:
-    """The command line (PAIRS MODEL...), the pairs, and each model's scores of them."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+def scored_pairs(description: str, parser: argparse.ArgumentParser | None = None
+                 ) -> tuple[argparse.Namespace, list[dict], list[tuple[torch.Tensor, torch.Tensor]]]:
+    """The command line (PAIRS MODEL..., after the options of `parser` if given), the pairs, and each
+    model's scores of them."""
+    parser = parser or argparse.ArgumentParser(description=description,
+                                               formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pairs", help="held-out pairs (JSONL with prompt, chosen, rejected; e.g. rm-data's pairs_test)")
     parser.add_argument("models", nargs="+", help="reward-model directories (a train-rm output_dir or its final/)")
     args = parser.parse_args()
