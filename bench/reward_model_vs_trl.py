@@ -8,12 +8,13 @@ What it does:
    states a number's parity rightly, the rejected one wrongly or off topic; a `--pairs FILE` of
    TRL-format records is split 80/20 instead), and, without `--model`, pretrains a tiny base model of
    the default tiny shape for `--pretrain-steps` steps.
-2. Trains a Bradley-Terry reward model on the pairs from that model, once with r1 (`r1.reward_models.
-   trainer.train`) and once with TRL (`trl.RewardTrainer`), each in its own fresh Python process with
-   the same thread count.
+2. Trains a Bradley-Terry reward model on the pairs from that model, with TRL (`trl.RewardTrainer`),
+   with r1 (`r1.reward_models.trainer.train`, its lean forward) and with r1 on the model's own forward
+   (`lean: false`), each in its own fresh Python process with the same thread count.
 3. Scores the held-out pairs with both trained models through one scorer (r1's `rm_input` +
    `score_ids`), so pair accuracy is measured the same way for both, and prints accuracy, wall time,
-   and pairs per second of the training steps. The last line is `ratio TRL/r1 step time: X.XX`.
+   and pairs per second of the training steps. The last lines are `ratio TRL/r1 step time: X.XX` and
+   `ratio r1 own forward/lean step time: X.XX`.
 
 Fairness, setting by setting:
 - Same records, same rendering: TRL gets them in its conversational form (prompt = [user message],
@@ -41,6 +42,10 @@ import time
 from pathlib import Path
 
 
+WORKERS = ("trl", "r1", "r1-own")
+"""TRL's RewardTrainer; r1 train-rm (lean forward); r1 train-rm with lean: false (the model's own forward)."""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", help="causal LM directory to start from (default: pretrain a tiny one)")
@@ -54,7 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pretrain-steps", type=int, default=100)
     p.add_argument("--workdir", default="runs/bench/reward_model_vs_trl")
     p.add_argument("--json", help="also write every number here")
-    p.add_argument("--worker", choices=["r1", "trl"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -102,7 +107,8 @@ def heldout_accuracy(model, tokenizer, heldout: Path) -> float:
     return float((scores[:, 0] > scores[:, 1]).float().mean())
 
 
-def run_r1(args: argparse.Namespace, work: Path, model_dir: str, train: Path, heldout: Path) -> dict:
+def run_r1(args: argparse.Namespace, work: Path, model_dir: str, train: Path, heldout: Path, lean: bool = True
+           ) -> dict:
     from transformers import AutoModelForSequenceClassification
 
     from r1.models.load import load_tokenizer
@@ -110,17 +116,18 @@ def run_r1(args: argparse.Namespace, work: Path, model_dir: str, train: Path, he
     from r1.reward_models.trainer import train as train_rm
     from r1.train.telemetry import read_log
 
-    out = work / "r1"
+    out = work / ("r1" if lean else "r1-own")
     cfg = RewardModelConfig(output_dir=str(out), model=model_dir, data=str(train), eval_data=str(heldout),
                             objective="pairwise", on="whole", max_steps=args.steps, batch_size=args.batch,
                             lr=args.lr, lr_schedule="constant", warmup_steps=0, weight_decay=0.0,
-                            max_grad_norm=1.0, precision="fp32", save_every=0, seed=args.seed, resume=False)
+                            max_grad_norm=1.0, precision="fp32", save_every=0, seed=args.seed, resume=False,
+                            lean=lean)
     tick = time.perf_counter()
     final = train_rm(cfg)
     wall = time.perf_counter() - tick
     steps = [row["time_step"] for row in read_log(out / "log.jsonl")]
     model = AutoModelForSequenceClassification.from_pretrained(final)
-    return {"framework": "r1 train-rm", "wall_s": wall, "step_s": steps,
+    return {"framework": "r1 train-rm" + ("" if lean else " (lean: false)"), "wall_s": wall, "step_s": steps,
             "accuracy": heldout_accuracy(model, load_tokenizer(final), heldout),
             "own_eval": json.loads((out / "eval.json").read_text())["pair_accuracy"]}
 
@@ -178,8 +185,8 @@ def worker(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     work = Path(args.workdir)
     setup = json.loads((work / "setup.json").read_text())
-    run = run_r1 if args.worker == "r1" else run_trl
-    result = run(args, work, setup["model"], Path(setup["train"]), Path(setup["heldout"]))
+    paths = (args, work, setup["model"], Path(setup["train"]), Path(setup["heldout"]))
+    result = run_trl(*paths) if args.worker == "trl" else run_r1(*paths, lean=args.worker == "r1")
     (work / f"{args.worker}.json").write_text(json.dumps(result))
 
 
@@ -201,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     (work / "setup.json").write_text(json.dumps(setup))
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "TOKENIZERS_PARALLELISM": "false"}
     results = {}
-    for name in ("trl", "r1"):
+    for name in WORKERS:
         cmd = [sys.executable, __file__, "--worker", name, *(sys.argv[1:] if argv is None else argv)]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode:
@@ -209,10 +216,11 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = json.loads((work / f"{name}.json").read_text())
     mean = {k: sum(r["step_s"]) / len(r["step_s"]) for k, r in results.items()}
     lines = [f"{args.steps} steps of {args.batch} pairs, lr {args.lr}, {args.threads} threads, model {setup['model']}",
-             summary_line(results["trl"], args.batch), summary_line(results["r1"], args.batch),
+             *(summary_line(results[name], args.batch) for name in WORKERS),
              f"r1's own eval.json pair accuracy: {results['r1']['own_eval']:.3f}",
              f"ratio TRL/r1 wall time: {results['trl']['wall_s'] / results['r1']['wall_s']:.2f}",
-             f"ratio TRL/r1 step time: {mean['trl'] / mean['r1']:.2f}"]
+             f"ratio TRL/r1 step time: {mean['trl'] / mean['r1']:.2f}",
+             f"ratio r1 own forward/lean step time: {mean['r1-own'] / mean['r1']:.2f}"]
     print("\n".join(lines))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

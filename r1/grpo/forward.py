@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from r1.grpo.batch import Batch
 from r1.grpo.logprobs import entropy_from_logits, picked_logprobs
 from r1.grpo.loss import entropy_threshold, high_entropy_mask, loss_mask
-from r1.models.fast import FastLM, unsupported
+from r1.models.fast import FastLM, length_chunks, unsupported
 from r1.runtime import autocast
 from r1.train.distributed import cat_over_processes
 
@@ -44,21 +44,6 @@ def completion_logprobs(model, batch: Batch, temperature: float, with_entropy: b
             entropies.append(F.pad(entropy, (0, width - entropy.shape[1])))
     back = order.argsort()  # [b]
     return torch.cat(logps)[back], torch.cat(entropies)[back] if with_entropy else None
-
-
-def length_chunks(lengths: list[int], most: int = 8) -> list[tuple[int, int]]:
-    """Row ranges of a batch sorted by length: the fewest equal chunks (1, 2, 4, ... most) whose padded
-    token count is within 10% of the best such split. Equal lengths give one chunk."""
-    n = len(lengths)
-    options = []
-    k = 1
-    while k <= min(most, n):
-        bounds = [round(n * j / k) for j in range(k + 1)]
-        ranges = list(zip(bounds, bounds[1:]))
-        options.append((sum((b - a) * max(lengths[b - 1], 1) for a, b in ranges), ranges))
-        k *= 2
-    best = min(cost for cost, _ in options)
-    return next(ranges for cost, ranges in options if cost <= 1.1 * best)
 
 
 def _from_logits(logits: torch.Tensor, batch: Batch, temperature: float, with_entropy: bool

@@ -58,8 +58,8 @@ def unsupported(model) -> str | None:
     if getattr(cfg, "mlp_bias", False):
         return "mlp_bias"
     inner = getattr(model, "model", None)
-    if inner is None or not hasattr(inner, "layers") or not hasattr(model, "lm_head"):
-        return "no model.layers / lm_head"
+    if inner is None or not hasattr(inner, "layers") or not (hasattr(model, "lm_head") or hasattr(model, "score")):
+        return "no model.layers / lm_head (or a sequence classifier's score head)"
     kind = sharding(model)
     if kind:
         return f"parameters sharded over processes ({kind})"
@@ -69,6 +69,21 @@ def unsupported(model) -> str | None:
         if "lora" in name.lower():
             return f"{name} looks like an adapter"
     return None
+
+
+def length_chunks(lengths: list[int], most: int = 8) -> list[tuple[int, int]]:
+    """Row ranges of a batch sorted by length: the fewest equal chunks (1, 2, 4, ... most) whose padded
+    token count is within 10% of the best such split. Equal lengths give one chunk."""
+    n = len(lengths)
+    options = []
+    k = 1
+    while k <= min(most, n):
+        bounds = [round(n * j / k) for j in range(k + 1)]
+        ranges = list(zip(bounds, bounds[1:]))
+        options.append((sum((b - a) * max(lengths[b - 1], 1) for a, b in ranges), ranges))
+        k *= 2
+    best = min(cost for cost, _ in options)
+    return next(ranges for cost, ranges in options if cost <= 1.1 * best)
 
 
 @dataclass
@@ -89,7 +104,7 @@ class Weights:
     layers: list[LayerWeights]
     embed: torch.Tensor  # [V, H]
     norm: torch.Tensor  # [H] the final norm
-    head_w: torch.Tensor  # [V, H]
+    head_w: torch.Tensor | None  # [V, H]; None for a sequence classifier (its head is its own `score`)
     head_b: torch.Tensor | None
     inv_freq: torch.Tensor  # [d / 2] rope frequencies
 
@@ -139,9 +154,9 @@ class FastLM:
             layers.append(LayerWeights(qkv_w, qkv_b, att.o_proj.weight, att.o_proj.bias, gate_up_w,
                                        mlp.down_proj.weight, layer.input_layernorm.weight,
                                        layer.post_attention_layernorm.weight))
-        inner, head = self.model.model, self.model.lm_head
-        return Weights(layers, inner.embed_tokens.weight, inner.norm.weight, head.weight, head.bias,
-                       self.inv_freq)
+        inner, head = self.model.model, getattr(self.model, "lm_head", None)
+        return Weights(layers, inner.embed_tokens.weight, inner.norm.weight, getattr(head, "weight", None),
+                       getattr(head, "bias", None), self.inv_freq)
 
     # -- pieces -------------------------------------------------------------------------------
 
@@ -259,6 +274,24 @@ class FastLM:
             xc = xc + self.mlp(self.norm(xc, lw.norm2), lw)
         last = xp[:, -1:].index_select(0, prompt_index)  # [B, 1, H]; prompts are left-padded
         return self.head(torch.cat([last, xc[:, :-1]], dim=1), w)  # [B, L, V]
+
+    def packed_hidden(self, w: Weights, ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor
+                      ) -> torch.Tensor:
+        """Final normed hidden states [B, T, H] of rows that each pack several sequences.
+
+        Args:
+            ids: [B, T] tokens.
+            positions: [B, T] each token's position in its own sequence (rope).
+            mask: [B, T, T] which keys each query attends to; each query must see at least one key
+                (padding: itself), or attention gives NaN.
+        """
+        x = F.embedding(ids, w.embed)  # [B, T, H]
+        cos, sin = (r[:, None] for r in self.rope(positions, x.dtype, w.inv_freq))  # [B, 1, T, d]
+        for lw in w.layers:
+            q, k, v = self.qkv(self.norm(x, lw.norm1), lw, cos, sin)
+            x = x + F.linear(self.attend(q, k, v, mask[:, None]), lw.o_w, lw.o_b)
+            x = x + self.mlp(self.norm(x, lw.norm2), lw)
+        return self.norm(x, w.norm)
 
     # -- decoding -----------------------------------------------------------------------------
 

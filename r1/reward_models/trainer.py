@@ -6,7 +6,8 @@ pairs or binary cross-entropy on labelled responses, on the shared stage skeleto
 One optimizer step:
   1. take the next batch_size records of a seeded stream (a resumed run draws the same ones);
   2. each process takes its contiguous share, in grad_accum micro-batches; a pair's chosen and
-     rejected go through one forward together;
+     rejected go through one forward together (Llama-family models: the lean one, r1.reward_models.lean,
+     which runs their shared beginning once);
   3. loss = mean over the step's records of the objective (r1.reward_models.loss), so grad_accum and
      the number of processes change memory and speed, never the gradient; with pool=sum, plus
      token_l2 x each micro-batch's mean squared per-token score, weighted by its records (a token mean,
@@ -33,9 +34,11 @@ from r1.models.load import load_tokenizer
 from r1.progress import console
 from r1.reward_models.config import RewardModelConfig
 from r1.reward_models.data import Example, train_and_heldout
+from r1.models.fast import FastLM, unsupported
+from r1.reward_models.lean import lean_scores
 from r1.reward_models.loss import heldout_metrics, objective_loss, token_l2
 from r1.reward_models.model import (INFO_KEY, forward_scores, forward_token_scores, load_for_training,
-                                   score_examples)
+                                   score_examples, score_head)
 from r1.runtime import autocast, resolve_precision, set_seed
 from r1.sft.data import split
 from r1.train.data import RecordStream
@@ -56,6 +59,7 @@ class Run(TrainRun):
     stream: RecordStream | None = None
     dtype: torch.dtype = torch.float32
     pad_id: int = 0
+    lean: FastLM | None = None  # the lean training forward, where the model takes it
     info: dict[str, Any] = field(default_factory=dict)  # recorded in final/r1_final.json
 
 
@@ -95,23 +99,32 @@ def setup(cfg: RewardModelConfig) -> Run:
                     "max_seq_len": cfg.max_seq_len})
     run.info.update(resume(opened, run).get("info", {}))
     record_config(cfg, opened, STAGE)
+    why_not = unsupported(model) if cfg.lean else "lean: false"
+    run.lean = FastLM(model) if why_not is None else None
     if accelerator.is_main_process:
         kind = "pairs" if cfg.objective == "pairwise" else "labelled responses"
         console.print(f"{STAGE}: {cfg.objective} on {cfg.on}, {len(examples)} {kind} "
                       f"({len(heldout)} held out), {total} steps of {cfg.batch_size}, "
                       f"{accelerator.num_processes} process(es)"
                       + (f", resuming after step {run.start}" if run.start else ""))
+        console.print(f"{STAGE}: forward: " + ("lean (shared prefixes run once, chunks of similar length)"
+                                               if run.lean else f"the model's own ({why_not})"))
     return run
 
 
 def batch_scores(cfg: RewardModelConfig, run: Run, part: list[Example]
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | float]:
-    """Scores [b, k] (k=2: chosen, rejected; k=1: the response) in one forward, targets [b], and the
-    token_l2 penalty (0 without it)."""
+    """Scores [b, k] (k=2: chosen, rejected; k=1: the response), targets [b], and the token_l2 penalty
+    (0 without it), from the lean forward or the model's own."""
     width = len(part[0].ids)
     flat = [ids for e in part for ids in e.ids]
     device = run.accelerator.device
-    if cfg.token_l2:  # cfg.check() made pool sum
+    if run.lean is not None:
+        scored = lean_scores(run.lean, score_head(run.model), [e.ids for e in part], run.pad_id, device,
+                             run.info["pool"])
+        scores = scored.scores
+        penalty = cfg.token_l2 * scored.square_sum / scored.tokens if cfg.token_l2 else 0.0
+    elif cfg.token_l2:  # cfg.check() made pool sum
         per_token, mask = forward_token_scores(run.model, flat, run.pad_id, device)  # [b*k, T]
         scores, penalty = per_token.sum(-1), cfg.token_l2 * token_l2(per_token, mask)
     else:

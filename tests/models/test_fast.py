@@ -186,7 +186,7 @@ def test_other_models_and_wrappers_take_the_hf_path(tiny_model):
 
 
 def test_length_chunks_split_only_when_padding_would_dominate():
-    from r1.grpo.forward import length_chunks
+    from r1.models.fast import length_chunks
 
     assert length_chunks([64] * 64) == [(0, 64)]  # equal lengths: one chunk
     skewed = length_chunks(sorted([3] * 15 + [60]))
