@@ -63,7 +63,7 @@ class RewardModelConfig(TrainConfig):
     lean: bool = True
     """Train Llama-family models (Llama, Qwen2, Mistral) on r1's lean forward (r1.reward_models.lean):
     a pair's shared beginning runs once and the batch runs in chunks of similar length; the same
-    scores, 1.6-1.9x faster steps on the tiny recipe (bench/RESULTS.md). Other models, and wrapped ones
+    scores, 2.2x faster training on the tiny recipe (docs/reward-models.md). Other models, and wrapped ones
     (DDP/FSDP/peft), take the model's own forward; false: always the model's own."""
     epochs: Annotated[float, Field(gt=0)] = 1.0
     """Passes over the data (with max_steps = 0)."""

@@ -24,7 +24,7 @@ from r1.models.fast import FastLM, length_chunks
 @dataclass
 class Scored:
     scores: torch.Tensor  # [n] one per sequence, group after group
-    square_sum: torch.Tensor  # per-token scores squared, summed over every sequence's real tokens
+    square_sum: torch.Tensor | None  # per-token scores squared, summed over every sequence's real tokens
     tokens: int  # real tokens of every sequence (a shared prefix counts once per sequence reading it)
 
 
@@ -62,11 +62,11 @@ class Packed:
         return (causal & allowed & (seg >= 0)[:, None, :]) | torch.eye(t, dtype=torch.bool, device=seg.device)
 
 
-def pack(groups: list[list[list[int]]], pad_id: int, device) -> Packed:
-    """Groups of k sequences each as rows [prefix | rest 1 | ... | rest k], right-padded."""
+def pack(groups: list[list[list[int]]], cuts: list[int], pad_id: int, device) -> Packed:
+    """Groups of k sequences each as rows [prefix | rest 1 | ... | rest k], right-padded; cuts: each
+    group's shared_prefix."""
     rows = []
-    for group in groups:
-        cut = shared_prefix(group)
+    for group, cut in zip(groups, cuts):
         ids, segment, position, last = list(group[0][:cut]), [0] * cut, list(range(cut)), []
         for j, seq in enumerate(group):
             rest = seq[cut:]
@@ -84,27 +84,23 @@ def pack(groups: list[list[list[int]]], pad_id: int, device) -> Packed:
                   torch.tensor([r[3] for r in rows], device=device))
 
 
-def packed_length(group: list[list[int]]) -> int:
-    """Tokens of a group's packed row."""
-    cut = shared_prefix(group)
-    return cut + sum(len(s) - cut for s in group)
-
-
 def lean_scores(lean: FastLM, head: torch.nn.Module, groups: list[list[list[int]]], pad_id: int, device,
-                pool: str) -> Scored:
+                pool: str, squares: bool = False) -> Scored:
     """Scores of every sequence of `groups` (each an example's k sequences: chosen and rejected, or
-    one response; the same k for all), flattened group after group."""
+    one response; the same k for all), flattened group after group; squares: also the per-token
+    square sum that token_l2 needs (else None: not computed at all)."""
     k = len(groups[0])
     if any(len(g) != k for g in groups):
         raise ValueError("lean_scores: every group needs the same number of sequences")
-    lengths = [packed_length(g) for g in groups]
+    cuts = [shared_prefix(g) for g in groups]
+    lengths = [cut + sum(len(s) - cut for s in g) for g, cut in zip(groups, cuts)]  # of the packed rows
     order = sorted(range(len(groups)), key=lambda i: lengths[i])  # shortest first
     w = lean.weights()  # once for all chunks
     scores = torch.empty(len(groups), k, device=device)
-    square_sum = torch.zeros((), device=device)
+    square_sum = torch.zeros((), device=device) if squares else None
     for a, b in length_chunks([lengths[i] for i in order]):
         chunk = order[a:b]
-        rows = pack([groups[i] for i in chunk], pad_id, device)
+        rows = pack([groups[i] for i in chunk], [cuts[i] for i in chunk], pad_id, device)
         hidden = lean.packed_hidden(w, rows.ids, rows.position, rows.mask())  # [b, T, H]
         per_token = F.linear(hidden, head.weight, head.bias)[..., 0].float()  # [b, T]
         if pool == "sum":  # the prefix's sum plus each rest's
@@ -112,6 +108,7 @@ def lean_scores(lean: FastLM, head: torch.nn.Module, groups: list[list[list[int]
             scores[chunk] = sums[:, 1:2] + sums[:, 2:]  # columns: padding, prefix, rest 1 .. k
         else:  # last: the head at each sequence's last token
             scores[chunk] = per_token.gather(1, rows.last)
-        readers = torch.where(rows.segment == 0, float(k), (rows.segment > 0).to(per_token.dtype))  # [b, T]
-        square_sum = square_sum + (per_token.pow(2) * readers).sum()
+        if square_sum is not None:  # a prefix token is read by all k sequences
+            readers = torch.where(rows.segment == 0, float(k), (rows.segment > 0).to(per_token.dtype))  # [b, T]
+            square_sum = square_sum + (per_token.pow(2) * readers).sum()
     return Scored(scores.reshape(-1), square_sum, sum(len(s) for g in groups for s in g))

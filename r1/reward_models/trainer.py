@@ -31,10 +31,10 @@ import torch
 
 from r1.errors import R1Error
 from r1.models.load import load_tokenizer
+from r1.models.fast import FastLM, unsupported
 from r1.progress import console
 from r1.reward_models.config import RewardModelConfig
 from r1.reward_models.data import Example, train_and_heldout
-from r1.models.fast import FastLM, unsupported
 from r1.reward_models.lean import lean_scores
 from r1.reward_models.loss import heldout_metrics, objective_loss, token_l2
 from r1.reward_models.model import (INFO_KEY, forward_scores, forward_token_scores, load_for_training,
@@ -117,18 +117,19 @@ def batch_scores(cfg: RewardModelConfig, run: Run, part: list[Example]
     """Scores [b, k] (k=2: chosen, rejected; k=1: the response), targets [b], and the token_l2 penalty
     (0 without it), from the lean forward or the model's own."""
     width = len(part[0].ids)
-    flat = [ids for e in part for ids in e.ids]
     device = run.accelerator.device
     if run.lean is not None:
         scored = lean_scores(run.lean, score_head(run.model), [e.ids for e in part], run.pad_id, device,
-                             run.info["pool"])
+                             run.info["pool"], squares=bool(cfg.token_l2))
         scores = scored.scores
         penalty = cfg.token_l2 * scored.square_sum / scored.tokens if cfg.token_l2 else 0.0
-    elif cfg.token_l2:  # cfg.check() made pool sum
-        per_token, mask = forward_token_scores(run.model, flat, run.pad_id, device)  # [b*k, T]
-        scores, penalty = per_token.sum(-1), cfg.token_l2 * token_l2(per_token, mask)
     else:
-        scores, penalty = forward_scores(run.model, flat, run.pad_id, device, run.info["pool"]), 0.0
+        flat = [ids for e in part for ids in e.ids]
+        if cfg.token_l2:  # cfg.check() made pool sum
+            per_token, mask = forward_token_scores(run.model, flat, run.pad_id, device)  # [b*k, T]
+            scores, penalty = per_token.sum(-1), cfg.token_l2 * token_l2(per_token, mask)
+        else:
+            scores, penalty = forward_scores(run.model, flat, run.pad_id, device, run.info["pool"]), 0.0
     scores = scores.view(len(part), width)
     return scores, torch.tensor([e.target for e in part], device=scores.device), penalty
 

@@ -49,7 +49,7 @@ def plain(model, groups, pool):
 def test_lean_scores_equal_the_models_own(scorer, pool):
     with torch.no_grad():
         want, per_token, mask = plain(scorer, PAIRS, pool)
-        got = lean_scores(FastLM(scorer), score_head(scorer), PAIRS, 0, "cpu", pool)
+        got = lean_scores(FastLM(scorer), score_head(scorer), PAIRS, 0, "cpu", pool, squares=True)
     assert got.scores.tolist() == pytest.approx(want.tolist(), abs=1e-4)
     assert got.tokens == int(mask.sum())
     assert float(got.square_sum) == pytest.approx(float((per_token ** 2).sum()), rel=1e-4)
